@@ -1,0 +1,3 @@
+from graphport.cli import main
+
+main()

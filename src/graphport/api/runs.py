@@ -1,0 +1,125 @@
+"""Run routes: create-and-wait, join, read."""
+
+from __future__ import annotations
+
+import uuid
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from graphport import errors
+from graphport.api import schemas
+from graphport.api.bodies import json_body, path_uuid, query_flag, query_int, validate
+from graphport.api.responses import JSONResponse, WaitResponse
+from graphport.engine.runs import RunEngine
+from graphport.models import Run
+
+RUN_FIELDS = frozenset(
+    {
+        "run_id",
+        "thread_id",
+        "assistant_id",
+        "created_at",
+        "updated_at",
+        "status",
+        "metadata",
+        "kwargs",
+        "multitask_strategy",
+        "langsmith_session_name",
+    }
+)
+
+
+def public_run(run: Run) -> Run:
+    """The Run as clients see it (graphport's internal kwargs left out)."""
+    kwargs = run["kwargs"]
+    if "context_provided" in kwargs:
+        run = {**run, "kwargs": {k: v for k, v in kwargs.items() if k != "context_provided"}}  # type: ignore[typeddict-item]
+    return run
+
+
+def _engine(request: Request) -> RunEngine:
+    return request.app.state.engine  # type: ignore[no-any-return]
+
+
+def _request_id(request: Request) -> str:
+    return request.headers.get("x-request-id") or str(uuid.uuid4())
+
+
+def _run_headers(thread_id: str, run_id: str) -> dict[str, str]:
+    return {
+        "location": f"/threads/{thread_id}/runs/{run_id}/join",
+        "content-location": f"/threads/{thread_id}/runs/{run_id}",
+    }
+
+
+async def wait_stateless(request: Request) -> WaitResponse:
+    settings = request.app.state.settings
+    body = await json_body(request, settings.max_body_bytes)
+    validate(schemas.RUN_CREATE_STATELESS, body)
+    engine = _engine(request)
+    run, result = await engine.create_stateless(body, _request_id(request))
+    run_id = run["run_id"]
+    on_disconnect = None
+    if body.get("on_disconnect") == "cancel":
+
+        def on_disconnect() -> None:
+            engine.cancel(run_id, "client disconnected")
+
+    return WaitResponse(
+        result,
+        _run_headers(run["thread_id"], run_id),
+        settings.keepalive_seconds,
+        on_disconnect,
+    )
+
+
+async def join_run(request: Request) -> WaitResponse:
+    thread_id = path_uuid(request.path_params["thread_id"], "thread")
+    run_id = path_uuid(request.path_params["run_id"], "run")
+    engine = _engine(request)
+    on_disconnect = None
+    if query_flag(request, "cancel_on_disconnect"):
+
+        def on_disconnect() -> None:
+            engine.cancel(run_id, "client disconnected")
+
+    return WaitResponse(
+        engine.join(thread_id, run_id),
+        _run_headers(thread_id, run_id),
+        request.app.state.settings.keepalive_seconds,
+        on_disconnect,
+    )
+
+
+async def get_run(request: Request) -> Response:
+    thread_id = path_uuid(request.path_params["thread_id"], "thread")
+    run_id = path_uuid(request.path_params["run_id"], "run")
+    storage = _engine(request).storage
+    run = await storage.get_run(thread_id, run_id)
+    if run is None:
+        if await storage.get_thread(thread_id) is None:
+            raise errors.thread_not_found(thread_id)
+        raise errors.NotFound()
+    return JSONResponse(public_run(run))
+
+
+async def list_runs(request: Request) -> Response:
+    thread_id = path_uuid(request.path_params["thread_id"], "thread")
+    storage = _engine(request).storage
+    if await storage.get_thread(thread_id) is None:
+        raise errors.thread_not_found(thread_id)
+    runs = await storage.list_runs(
+        thread_id,
+        limit=query_int(request, "limit", 10),
+        offset=query_int(request, "offset", 0),
+        status=request.query_params.get("status") or None,
+    )
+    select = request.query_params.getlist("select")
+    out: list[dict[str, object]] = [dict(public_run(r)) for r in runs]
+    if select:
+        bad = [s for s in select if s not in RUN_FIELDS]
+        if bad:
+            raise errors.ValidationFailed(f"Invalid select field(s): {', '.join(bad)}")
+        out = [{k: r[k] for k in select if k in r} for r in out]
+    return JSONResponse(out)

@@ -1,0 +1,159 @@
+"""JSON Schemas of request bodies, written from the public Agent Server OpenAPI description.
+
+They are validated with jsonschema-rs, whose messages are the `detail` strings clients see, so the
+layout of each document (which `$ref`s, which `allOf`) matters: it shows in the message paths.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema_rs
+
+STREAM_MODES = [
+    "values",
+    "messages",
+    "messages-tuple",
+    "tasks",
+    "checkpoints",
+    "updates",
+    "events",
+    "debug",
+    "custom",
+]
+
+_ANY_JSON: dict[str, Any] = {
+    "type": ["object", "array", "number", "string", "boolean", "null"],
+}
+_NO_NUL_KEYS = {"propertyNames": {"pattern": "^[^\\u0000]*$"}}
+
+_SEND = {
+    "type": "object",
+    "title": "Send",
+    "properties": {
+        "node": {"type": "string", "title": "Node"},
+        "input": {**_ANY_JSON, "title": "Message"},
+    },
+    "required": ["node", "input"],
+}
+
+_COMMAND = {
+    "type": "object",
+    "title": "Command",
+    "properties": {
+        "update": {"type": ["object", "array", "null"], "title": "Update"},
+        "resume": {**_ANY_JSON, "title": "Resume"},
+        "goto": {
+            "anyOf": [
+                {"$ref": "#/components/schemas/Send"},
+                {"type": "array", "items": {"$ref": "#/components/schemas/Send"}},
+                {"type": "string"},
+                {"type": "array", "items": {"type": "string"}},
+                {"type": "null"},
+            ],
+            "title": "Goto",
+        },
+    },
+}
+
+_CONFIG = {
+    "type": "object",
+    "title": "Config",
+    "properties": {
+        "tags": {"type": "array", "items": {"type": "string"}, "title": "Tags"},
+        "recursion_limit": {"type": "integer", "title": "Recursion Limit"},
+        "configurable": {"type": "object", "title": "Configurable", **_NO_NUL_KEYS},
+    },
+}
+
+_RUN_CREATE_STATELESS = {
+    "type": "object",
+    "title": "RunCreateStateless",
+    "required": ["assistant_id"],
+    "properties": {
+        "assistant_id": {
+            "anyOf": [
+                {"type": "string", "format": "uuid", "title": "Assistant Id"},
+                {"type": "string", "title": "Graph Id"},
+            ]
+        },
+        "input": {
+            "anyOf": [
+                {"type": "object"},
+                {"type": "array"},
+                {"type": "string"},
+                {"type": "number"},
+                {"type": "boolean"},
+                {"type": "null"},
+            ],
+            "title": "Input",
+        },
+        "command": {
+            "anyOf": [{"$ref": "#/components/schemas/Command"}, {"type": "null"}],
+            "title": "Input",
+        },
+        "metadata": {"type": "object", "title": "Metadata"},
+        "config": _CONFIG,
+        "context": {"type": "object", "title": "Context", **_NO_NUL_KEYS},
+        "webhook": {
+            "type": "string",
+            "maxLength": 65536,
+            "minLength": 1,
+            "format": "uri-reference",
+            "title": "Webhook",
+        },
+        "stream_mode": {
+            "anyOf": [
+                {"type": "array", "items": {"type": "string", "enum": STREAM_MODES}},
+                {"type": "string", "enum": STREAM_MODES},
+            ],
+            "title": "Stream Mode",
+            "default": ["values"],
+        },
+        "feedback_keys": {"type": "array", "items": {"type": "string"}, "title": "Feedback Keys"},
+        "stream_subgraphs": {"type": "boolean", "title": "Stream Subgraphs", "default": False},
+        "stream_resumable": {"type": "boolean", "title": "Stream Resumable", "default": False},
+        "on_completion": {
+            "type": "string",
+            "enum": ["delete", "keep"],
+            "title": "On Completion",
+            "default": "delete",
+        },
+        "after_seconds": {"type": "number", "title": "After Seconds"},
+        "checkpoint_during": {"type": "boolean", "title": "Checkpoint During", "default": False},
+        "durability": {
+            "type": "string",
+            "enum": ["sync", "async", "exit"],
+            "title": "Durability",
+            "default": "async",
+        },
+    },
+}
+
+_COMPONENTS = {
+    "schemas": {
+        "RunCreateStateless": _RUN_CREATE_STATELESS,
+        "Command": _COMMAND,
+        "Send": _SEND,
+    }
+}
+
+# The wait and stream routes also take `on_disconnect`, added beside the shared schema.
+RUN_CREATE_STATELESS = jsonschema_rs.validator_for(
+    {
+        "allOf": [
+            {"$ref": "#/components/schemas/RunCreateStateless"},
+            {
+                "properties": {
+                    "on_disconnect": {
+                        "type": "string",
+                        "enum": ["cancel", "continue"],
+                        "title": "On Disconnect",
+                        "default": "continue",
+                    }
+                }
+            },
+        ],
+        "components": _COMPONENTS,
+    }
+)

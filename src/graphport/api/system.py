@@ -1,0 +1,40 @@
+"""/ok and /info."""
+
+from __future__ import annotations
+
+import langgraph.version
+from starlette.requests import Request
+from starlette.responses import Response
+
+from graphport import __version__
+from graphport.api.responses import JSONResponse
+
+_OK = b'{"ok":true,"services":{}}'
+
+
+async def ok(request: Request) -> Response:
+    return Response(_OK, media_type="application/json")
+
+
+async def info(request: Request) -> Response:
+    return JSONResponse(
+        {
+            "version": __version__,
+            "langgraph_py_version": langgraph.version.__version__,
+            "flags": {
+                "assistants": True,
+                "crons": False,
+                "langsmith": False,
+                "langsmith_tracing_replicas": False,
+                "langsmith_tracing_session_on_runs": False,
+            },
+            "host": {
+                "kind": "self-hosted",
+                "project_id": None,
+                "host_revision_id": None,
+                "revision_id": None,
+                "tenant_id": None,
+            },
+            "server": "graphport",
+        }
+    )

@@ -1,0 +1,104 @@
+"""create_app(settings) -> the ASGI application.
+
+The lifespan opens storage, registers assistants and starts the worker; it stops them in
+reverse order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+
+from graphport import errors
+from graphport.api import ROUTES
+from graphport.api.responses import error_response
+from graphport.bus.memory import MemoryBus
+from graphport.config import Settings
+from graphport.engine.runs import RunEngine
+from graphport.engine.worker import Worker
+from graphport.graphs import GraphEntry, load_graphs
+from graphport.storage import open_storage
+
+log = logging.getLogger("graphport")
+
+EXPOSE_HEADERS = ["x-pagination-total", "x-pagination-next", "content-location"]
+
+
+async def _graphport_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, errors.GraphportError)
+    return error_response(exc.status_code, exc.detail)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return error_response(exc.status_code, exc.detail, dict(exc.headers or {}))
+
+
+async def _value_error(request: Request, exc: Exception) -> Response:
+    return error_response(400, str(exc))
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "Internal Server Error")
+
+
+def _cors(settings: Settings) -> Middleware:
+    cors: dict[str, Any] = settings.http.get("cors") or {}
+    return Middleware(
+        CORSMiddleware,
+        allow_origins=cors.get("allow_origins", ["*"]),
+        allow_methods=cors.get("allow_methods", ["*"]),
+        allow_headers=cors.get("allow_headers", ["*"]),
+        allow_credentials=cors.get("allow_credentials", False),
+        allow_origin_regex=cors.get("allow_origin_regex"),
+        expose_headers=cors.get("expose_headers", EXPOSE_HEADERS),
+        max_age=cors.get("max_age", 600),
+    )
+
+
+def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) -> Starlette:
+    if graphs is None:
+        graphs = load_graphs(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        storage = open_storage(settings)
+        await storage.open()
+        bus = MemoryBus()
+        worker = Worker(settings, storage, graphs, bus)
+        engine = RunEngine(storage, graphs, bus, worker)
+        app.state.settings = settings
+        app.state.engine = engine
+        await engine.start()
+        log.info("data: %s", storage.location)
+        log.info("graphs: %s", ", ".join(f"{g} ({e.source})" for g, e in graphs.items()))
+        log.info(
+            "serving on http://%s:%d (%d job slots)", settings.host, settings.port, settings.jobs
+        )
+        try:
+            yield
+        finally:
+            await worker.stop()
+            await storage.close()
+
+    return Starlette(
+        routes=ROUTES,
+        middleware=[_cors(settings)],
+        exception_handlers={
+            errors.GraphportError: _graphport_error,
+            HTTPException: _http_error,
+            ValueError: _value_error,
+            Exception: _unexpected,
+        },
+        lifespan=lifespan,
+    )

@@ -1,0 +1,1 @@
+"""Live run events and wake-ups."""

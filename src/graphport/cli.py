@@ -1,0 +1,71 @@
+"""The `graphport` command: `graphport serve` (every option also a GRAPHPORT_* variable)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from graphport import __version__
+from graphport.config import ConfigError, load_settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="graphport", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"graphport {__version__}")
+    sub = parser.add_subparsers(dest="command")
+    serve = sub.add_parser("serve", help="serve the graphs of a langgraph.json")
+    serve.add_argument("--config", help="path of langgraph.json [GRAPHPORT_CONFIG]")
+    serve.add_argument("--host", help="interface to listen on [GRAPHPORT_HOST, 127.0.0.1]")
+    serve.add_argument("--port", type=int, help="port [GRAPHPORT_PORT, 8123]")
+    serve.add_argument(
+        "--database-url",
+        help="SQLite file, sqlite:///path or :memory: [GRAPHPORT_DATABASE_URL, "
+        ".graphport/graphport.sqlite beside the config]",
+    )
+    serve.add_argument("--jobs", type=int, help="runs executed at once [GRAPHPORT_JOBS, 100]")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    if args.command != "serve":
+        _parser().print_help()
+        sys.exit(2)
+    try:
+        settings = load_settings(
+            config=args.config,
+            host=args.host,
+            port=args.port,
+            database_url=args.database_url,
+            jobs=args.jobs,
+        )
+    except ConfigError as exc:
+        print(f"graphport: {exc}", file=sys.stderr)
+        sys.exit(1)
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    from graphport.app import create_app
+    from graphport.graphs import load_graphs
+
+    try:
+        graphs = load_graphs(settings)
+    except ConfigError as exc:
+        print(f"graphport: {exc}", file=sys.stderr)
+        sys.exit(1)
+    import uvicorn
+
+    uvicorn.run(
+        create_app(settings, graphs),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=10,
+    )
+
+
+if __name__ == "__main__":
+    main()

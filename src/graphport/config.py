@@ -1,0 +1,104 @@
+"""Settings: built once from the command line, GRAPHPORT_* variables and langgraph.json.
+
+Every default lives here. The rest of graphport reads a frozen `Settings` and never
+looks at the environment itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+DEFAULT_PORT = 8123
+DEFAULT_JOBS = 100
+KEEPALIVE_SECONDS = 5.0
+# What langgraph-api allows by default (HTTP_MAX_REQUEST_BODY_BYTES).
+DEFAULT_MAX_BODY_BYTES = 314_572_800
+
+
+class ConfigError(Exception):
+    """langgraph.json (or an option) is unusable; the server refuses to start."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    config_path: Path
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    database_url: str = ""
+    jobs: int = DEFAULT_JOBS
+    run_timeout: float = 86400.0
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    keepalive_seconds: float = KEEPALIVE_SECONDS
+    log_level: str = "info"
+    # The parsed langgraph.json
+    graphs: dict[str, Any] = dataclasses.field(default_factory=dict)
+    dependencies: list[str] = dataclasses.field(default_factory=list)
+    env: dict[str, str] | str | None = None
+    http: dict[str, Any] = dataclasses.field(default_factory=dict)
+    webhooks: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def base_dir(self) -> Path:
+        return self.config_path.parent
+
+    @property
+    def sqlite_path(self) -> str | None:
+        """The SQLite file to use, ':memory:' for a throwaway server, None for other backends."""
+        url = self.database_url
+        if url in (":memory:", "sqlite://:memory:", "sqlite:///:memory:", "memory"):
+            return ":memory:"
+        if url.startswith("sqlite:///"):
+            return url.removeprefix("sqlite:///")
+        if url.startswith("sqlite://"):
+            return url.removeprefix("sqlite://")
+        if "://" in url:
+            return None
+        return url
+
+
+def _env(name: str, default: Any) -> Any:
+    return os.environ.get(f"GRAPHPORT_{name}", default)
+
+
+def load_settings(
+    config: str | None = None,
+    host: str | None = None,
+    port: int | None = None,
+    database_url: str | None = None,
+    jobs: int | None = None,
+) -> Settings:
+    """Merge command-line values over GRAPHPORT_* variables over defaults, and read the config."""
+    config_path = Path(config or _env("CONFIG", "langgraph.json")).resolve()
+    if not config_path.is_file():
+        raise ConfigError(f"Config file not found: {config_path}")
+    try:
+        raw = orjson.loads(config_path.read_bytes())
+    except orjson.JSONDecodeError as exc:
+        raise ConfigError(f"{config_path} is not valid JSON: {exc}") from exc
+    if not isinstance(raw, dict) or not isinstance(raw.get("graphs"), dict) or not raw["graphs"]:
+        raise ConfigError(f"{config_path} must contain a non-empty 'graphs' object")
+
+    db = database_url if database_url is not None else _env("DATABASE_URL", "")
+    if not db:
+        db = str(config_path.parent / ".graphport" / "graphport.sqlite")
+    return Settings(
+        config_path=config_path,
+        host=host or _env("HOST", "127.0.0.1"),
+        port=int(port if port is not None else _env("PORT", DEFAULT_PORT)),
+        database_url=db,
+        jobs=max(1, int(jobs if jobs is not None else _env("JOBS", DEFAULT_JOBS))),
+        run_timeout=float(_env("RUN_TIMEOUT", 86400.0)),
+        max_body_bytes=int(_env("MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)),
+        keepalive_seconds=float(_env("KEEPALIVE_SECONDS", KEEPALIVE_SECONDS)),
+        log_level=str(_env("LOG_LEVEL", "info")).lower(),
+        graphs=raw["graphs"],
+        dependencies=list(raw.get("dependencies") or []),
+        env=raw.get("env"),
+        http=dict(raw.get("http") or {}),
+        webhooks=dict(raw.get("webhooks") or {}),
+    )

@@ -1,0 +1,151 @@
+"""Execute one run: stream the graph, keep what the result needs, report an outcome.
+
+The executor knows no transport: it turns a prepared run into stream events (handed to
+`publish`) and an `Outcome`. An interrupt is an outcome, not a failure; an exception in graph code
+gives status `error`; cancellation gives `interrupted` and a timeout `timeout`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from langgraph.errors import EmptyInputError, GraphBubbleUp, InvalidUpdateError, TaskNotFound
+from langgraph.pregel import Pregel
+from langgraph.types import Command, Interrupt, Send
+
+from graphport import serde
+
+# Exceptions whose message is shown to the client; any other is masked (as the reference does).
+_SHOWN_ERRORS: tuple[type[BaseException], ...] = (
+    ValueError,
+    TypeError,
+    KeyError,
+    AttributeError,
+    RuntimeError,
+    RecursionError,
+    TimeoutError,
+    InvalidUpdateError,
+    GraphBubbleUp,
+    EmptyInputError,
+    TaskNotFound,
+)
+MASKED_MESSAGE = "An internal error occurred"
+
+# Stream modes the API accepts, and the langgraph mode each is produced from.
+_LANGGRAPH_MODE = {
+    "values": "values",
+    "updates": "updates",
+    "custom": "custom",
+    "debug": "debug",
+    "tasks": "tasks",
+    "checkpoints": "checkpoints",
+    "messages": "messages",
+    "messages-tuple": "messages",
+}
+
+
+def error_payload(exc: BaseException) -> dict[str, str]:
+    """`{"error", "message"}` for an exception, masking messages outside the allow-list."""
+    if isinstance(exc, _SHOWN_ERRORS):
+        message = str(exc)
+        if isinstance(exc, KeyError) and exc.args:
+            message = repr(exc.args[0]) if len(exc.args) == 1 else str(exc.args)
+    else:
+        message = MASKED_MESSAGE
+    return {"error": type(exc).__name__, "message": message}
+
+
+def command_from_json(cmd: dict[str, Any]) -> Command:
+    """The request's `command` object as a langgraph `Command`."""
+    goto = cmd.get("goto")
+    if goto is not None:
+        items = goto if isinstance(goto, list) else [goto]
+        goto = [Send(g["node"], g.get("input")) if isinstance(g, dict) else g for g in items]
+    update = cmd.get("update")
+    if isinstance(update, list):
+        update = [tuple(pair) for pair in update]
+    kwargs: dict[str, Any] = {"update": update, "goto": goto or ()}
+    if "resume" in cmd:
+        kwargs["resume"] = cmd["resume"]
+    return Command(**kwargs)
+
+
+@dataclass
+class Prepared:
+    """Everything the executor needs to call the graph."""
+
+    input: Any
+    config: dict[str, Any]
+    context: Any
+    stream_mode: list[str]
+    subgraphs: bool
+    durability: str
+    interrupt_before: Any
+    interrupt_after: Any
+
+
+@dataclass
+class Outcome:
+    status: str  # success | error | timeout | interrupted
+    values: Any = None  # the last root values seen
+    interrupts: list[Interrupt] = field(default_factory=list)
+    error: dict[str, str] | None = None
+
+    def body(self) -> bytes:
+        """The /runs/wait body: final values, plus `__interrupt__`, or `__error__`."""
+        if self.error is not None:
+            return serde.dumps({"__error__": self.error})
+        if not self.interrupts:
+            return serde.dumps(self.values if self.values is not None else {})
+        base = self.values if isinstance(self.values, dict) else {}
+        return serde.dumps({**base, "__interrupt__": self.interrupts})
+
+
+Publish = Callable[[tuple[str, ...], str, Any], None]
+
+
+async def execute(graph: Pregel, prep: Prepared, publish: Publish | None = None) -> Outcome:
+    """Run the graph to its end and return the outcome. Exceptions raised by graph code become
+    an `error` outcome; cancellation propagates to the caller."""
+    outcome = Outcome(status="success")
+    requested = prep.stream_mode
+    modes = {"values"}  # always tracked: the result needs the final values
+    for mode in requested:
+        if mode in _LANGGRAPH_MODE:
+            modes.add(_LANGGRAPH_MODE[mode])
+    seen_interrupts: set[str] = set()
+    subgraphs = prep.subgraphs
+    try:
+        async for chunk in graph.astream(
+            prep.input,
+            prep.config,  # type: ignore[arg-type]
+            context=prep.context,
+            stream_mode=list(modes),  # type: ignore[arg-type]
+            subgraphs=subgraphs,
+            durability=prep.durability,  # type: ignore[arg-type]
+            interrupt_before=prep.interrupt_before,
+            interrupt_after=prep.interrupt_after,
+        ):
+            if subgraphs:
+                ns, mode, data = chunk
+            else:
+                ns, (mode, data) = (), chunk
+            if not ns and mode == "values":
+                if isinstance(data, dict) and "__interrupt__" in data:
+                    for item in data["__interrupt__"]:
+                        if item.id not in seen_interrupts:
+                            seen_interrupts.add(item.id)
+                            outcome.interrupts.append(item)
+                    data = {k: v for k, v in data.items() if k != "__interrupt__"}
+                outcome.values = data
+            if publish is not None:
+                publish(ns, mode, data)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        outcome.status = "error"
+        outcome.error = error_payload(exc)
+    return outcome

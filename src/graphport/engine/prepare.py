@@ -1,0 +1,221 @@
+"""Turn a validated run request into stored records, and a stored run into graph arguments.
+
+The merge rules are the reference's (§2.5 of the spec): config keys shallow-merged over the
+assistant's, `configurable` merged key by key, `context` mirrored from `configurable` and filtered
+by the graph's context schema, metadata layered assistant < thread < config.metadata < request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.pregel import Pregel
+
+from graphport import __version__
+from graphport.engine.executor import Prepared, command_from_json
+from graphport.models import Assistant, Run, Thread
+
+RESERVED_METADATA = frozenset(
+    {"thread_id", "assistant_id", "run_id", "cron_id", "counters_since_delta_snapshot"}
+)
+RESERVED_CONFIGURABLE = frozenset(
+    {
+        "langgraph_auth_user",
+        "langgraph_auth_user_id",
+        "langgraph_auth_permissions",
+        "langgraph_request_id",
+        "__langsmith_project__",
+        "__langsmith_example_id__",
+        "__request_start_time_ms__",
+        "__after_seconds__",
+        "__otel_traceparent__",
+        "__otel_tracestate__",
+        "__dd_trace_headers__",
+        "__pregel_node_finished",
+        "__context_provided__",
+    }
+)
+
+
+def _without(d: dict[str, Any] | None, keys: frozenset[str]) -> dict[str, Any]:
+    return {k: v for k, v in (d or {}).items() if k not in keys}
+
+
+def durability_of(body: dict[str, Any]) -> str:
+    """`durability` wins; else the deprecated `checkpoint_during` (false means 'exit')."""
+    if body.get("durability"):
+        return str(body["durability"])
+    return "exit" if body.get("checkpoint_during") is False else "async"
+
+
+def new_run(
+    body: dict[str, Any],
+    assistant: Assistant,
+    *,
+    run_id: str,
+    thread_id: str,
+    created_at: str,
+    request_id: str,
+    temporary: bool,
+    thread: Thread | None = None,
+) -> Run:
+    """The Run record for a validated request body."""
+    req_config = dict(body.get("config") or {})
+    req_configurable = _without(req_config.pop("configurable", None), RESERVED_CONFIGURABLE)
+    req_context = body.get("context") or None
+    if req_context:
+        req_configurable = dict(req_context)
+    asst_config = assistant["config"]
+    thread_meta = thread["metadata"] if thread else {}
+    thread_configurable = (thread["config"].get("configurable") if thread else None) or {}
+
+    metadata = {
+        **assistant["metadata"],
+        **_without(thread_meta, RESERVED_METADATA),
+        **(req_config.get("metadata") or {}),
+        **_without(body.get("metadata"), RESERVED_METADATA),
+        "assistant_id": assistant["assistant_id"],
+    }
+    configurable = {
+        **(asst_config.get("configurable") or {}),
+        **thread_configurable,
+        **req_configurable,
+        "run_id": run_id,
+        "thread_id": thread_id,
+        "graph_id": assistant["graph_id"],
+        "assistant_id": assistant["assistant_id"],
+        "user_id": "",
+        "langgraph_auth_user": None,
+        "langgraph_auth_user_id": "",
+        "langgraph_auth_permissions": [],
+        "langgraph_request_id": request_id,
+    }
+    config = {
+        **{k: v for k, v in asst_config.items() if k != "configurable"},
+        **req_config,
+        "configurable": configurable,
+        "metadata": metadata,
+    }
+    context = {**(assistant.get("context") or {}), **(req_context or req_configurable)}
+    stream_mode = body.get("stream_mode", ["values"])
+    command = body.get("command") or None
+    if command:
+        command = {k: v for k, v in command.items() if v is not None or k == "resume"}
+    kwargs = {
+        "input": body.get("input"),
+        "command": command,
+        "config": config,
+        "context": context,
+        "stream_mode": [stream_mode] if isinstance(stream_mode, str) else list(stream_mode),
+        "interrupt_before": body.get("interrupt_before"),
+        "interrupt_after": body.get("interrupt_after"),
+        "webhook": body.get("webhook"),
+        "feedback_keys": body.get("feedback_keys"),
+        "temporary": temporary,
+        "subgraphs": bool(body.get("stream_subgraphs", False)),
+        "resumable": bool(body.get("stream_resumable", False)),
+        "checkpoint_during": body.get("checkpoint_during", True),
+        "durability": durability_of(body),
+        "context_provided": bool(req_context),
+    }
+    return {
+        "run_id": run_id,
+        "thread_id": thread_id,
+        "assistant_id": assistant["assistant_id"],
+        "metadata": metadata,
+        "status": "pending",
+        "kwargs": kwargs,
+        "multitask_strategy": body.get("multitask_strategy") or "enqueue",
+        "created_at": created_at,
+        "updated_at": created_at,
+        "langsmith_session_name": None,
+    }
+
+
+def new_temporary_thread(
+    body: dict[str, Any], assistant: Assistant, thread_id: str, now: str, temporary: bool
+) -> Thread:
+    """The thread a stateless run lives on."""
+    req_config = dict(body.get("config") or {})
+    req_config.pop("configurable", None)
+    config = {
+        **{k: v for k, v in assistant["config"].items() if k != "configurable"},
+        **{k: v for k, v in req_config.items() if k != "metadata"},
+        "configurable": dict(assistant["config"].get("configurable") or {}),
+    }
+    metadata = {
+        "graph_id": assistant["graph_id"],
+        "assistant_id": assistant["assistant_id"],
+        **(req_config.get("metadata") or {}),
+        **_without(body.get("metadata"), RESERVED_METADATA),
+    }
+    return {
+        "thread_id": thread_id,
+        "status": "busy",
+        "metadata": metadata,
+        "config": config,
+        "created_at": now,
+        "updated_at": now,
+        "state_updated_at": now,
+        "values": None,
+        "temporary": temporary,  # type: ignore[typeddict-unknown-key]
+    }
+
+
+_context_keys_cache: dict[int, frozenset[str] | None] = {}
+
+
+def _context_keys(graph: Pregel, cacheable: bool) -> frozenset[str] | None:
+    """Property names of the graph's context schema; None when it declares none."""
+    key = id(graph)
+    if cacheable and key in _context_keys_cache:
+        return _context_keys_cache[key]
+    keys: frozenset[str] | None = None
+    if graph.context_schema is not None:
+        try:
+            props = (graph.get_context_jsonschema() or {}).get("properties") or {}
+            keys = frozenset(props) or None
+        except Exception:  # an exotic schema: do not filter
+            keys = None
+    if cacheable:
+        _context_keys_cache[key] = keys
+    return keys
+
+
+def prepare(run: Run, graph: Pregel, *, attempt: int, cacheable: bool) -> Prepared:
+    """Graph arguments for a stored run."""
+    kw = run["kwargs"]
+    config = dict(kw["config"])
+    configurable = dict(config["configurable"])
+    context = dict(kw.get("context") or {})
+    keys = _context_keys(graph, cacheable)
+    if keys is not None and context:
+        dropped = context.keys() - keys
+        if dropped and kw.get("context_provided"):
+            for k in dropped:
+                if configurable.get(k) == context[k]:
+                    configurable.pop(k, None)
+        context = {k: v for k, v in context.items() if k in keys}
+    config["configurable"] = configurable
+    config["metadata"] = {
+        **config.get("metadata", {}),
+        "run_attempt": attempt,
+        "langgraph_api_version": __version__,
+        "langgraph_host": "self-hosted",
+        "graph_id": configurable.get("graph_id"),
+        "thread_id": run["thread_id"],
+        "run_id": run["run_id"],
+    }
+    config["run_id"] = run["run_id"]
+    command = kw.get("command")
+    graph_input = command_from_json(command) if command else kw.get("input")
+    return Prepared(
+        input=graph_input,
+        config=config,
+        context=context or None,
+        stream_mode=kw.get("stream_mode") or ["values"],
+        subgraphs=bool(kw.get("subgraphs")),
+        durability=kw.get("durability") or "async",
+        interrupt_before=kw.get("interrupt_before"),
+        interrupt_after=kw.get("interrupt_after"),
+    )

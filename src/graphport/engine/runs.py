@@ -1,0 +1,158 @@
+"""Creating, waiting for, joining and cancelling runs."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import datetime
+from typing import Any
+
+from graphport import errors, serde
+from graphport.bus.memory import MemoryBus
+from graphport.engine.prepare import new_run, new_temporary_thread
+from graphport.engine.worker import Worker
+from graphport.graphs import GraphEntry
+from graphport.models import TERMINAL_RUN_STATUSES, Assistant, Run, iso, uuid7
+from graphport.storage import Storage
+
+# A join of a run nobody knows: the reference answers 200 with this body (the SDK's reconnect
+# path depends on the shape).
+RUN_NOT_FOUND_BODY = b'{"__error__":{"error":"HTTPException","message":"404: Run not found"}}'
+
+
+class RunEngine:
+    def __init__(
+        self,
+        storage: Storage,
+        graphs: dict[str, GraphEntry],
+        bus: MemoryBus,
+        worker: Worker,
+    ) -> None:
+        self.storage = storage
+        self.graphs = graphs
+        self.bus = bus
+        self.worker = worker
+        self._system_assistants: dict[str, Assistant] = {}
+
+    async def start(self) -> None:
+        """Register the default assistants and pick up runs a previous process left behind."""
+        now = iso()
+        for entry in self.graphs.values():
+            assistant: Assistant = {
+                "assistant_id": entry.assistant_id,
+                "graph_id": entry.graph_id,
+                "config": {},
+                "context": {},
+                "metadata": {"created_by": "system"},
+                "name": entry.name,
+                "description": entry.description,
+                "created_at": now,
+                "updated_at": now,
+                "version": 1,
+            }
+            await self.storage.sync_system_assistant(assistant)
+            stored = await self.storage.get_assistant(entry.assistant_id)
+            self._system_assistants[entry.graph_id] = stored or assistant
+        await self.storage.requeue_running_runs()
+        self.worker.poke()
+
+    # -- assistants --------------------------------------------------------------------------
+
+    async def resolve_assistant(self, assistant_id: Any) -> Assistant:
+        """A graph id means its default assistant; anything else must be an assistant UUID."""
+        if isinstance(assistant_id, str) and assistant_id in self._system_assistants:
+            return self._system_assistants[assistant_id]
+        try:
+            aid = str(uuid.UUID(str(assistant_id)))
+        except ValueError:
+            graphs = ", ".join(self.graphs)
+            raise errors.ValidationFailed(
+                f"Invalid assistant: '{assistant_id}'. Must be either:\n"
+                f"- A valid assistant UUID, or\n- One of the registered graphs: {graphs}"
+            ) from None
+        assistant = await self.storage.get_assistant(aid)
+        if assistant is None:
+            raise errors.NotFound("Thread or assistant not found.")
+        return assistant
+
+    # -- runs --------------------------------------------------------------------------------
+
+    async def create_stateless(
+        self, body: dict[str, Any], request_id: str
+    ) -> tuple[Run, asyncio.Future[bytes]]:
+        """Create a run on a new thread; return it and a future of its result body."""
+        assistant = await self.resolve_assistant(body["assistant_id"])
+        command = body.get("command")
+        if command and "resume" in command:
+            raise errors.BadRequest("You must provide a thread_id when resuming.")
+        if (body.get("config") or {}).get("configurable") and body.get("context"):
+            raise errors.BadRequest(
+                "Cannot specify both configurable and context. Prefer setting context alone. "
+                "Context was introduced in LangGraph 0.6.0 and is the long term planned "
+                "replacement for configurable."
+            )
+        run_id, thread_id = uuid7(), uuid7()
+        now = iso()
+        after = body.get("after_seconds")
+        created_at = iso(_timestamp(now) + after) if after else now
+        temporary = body.get("on_completion", "delete") != "keep"
+        thread = new_temporary_thread(body, assistant, thread_id, now, temporary)
+        run = new_run(
+            body,
+            assistant,
+            run_id=run_id,
+            thread_id=thread_id,
+            created_at=created_at,
+            request_id=request_id,
+            temporary=temporary,
+        )
+        return run, await self._insert(run, thread)
+
+    async def _insert(self, run: Run, thread: Any) -> asyncio.Future[bytes]:
+        worker = self.worker
+        reserved = worker.reserve()
+        done = self.bus.wait_done(run["run_id"])
+        try:
+            claimed = await self.storage.create_run(run, thread, claim=reserved)
+        except BaseException:
+            self.bus.forget(run["run_id"], done)
+            if reserved:
+                worker.release()
+            raise
+        if claimed:
+            worker.start(run)
+        else:
+            if reserved:
+                worker.release()
+            worker.left_pending()
+        return done
+
+    async def join(self, thread_id: str, run_id: str) -> bytes:
+        """The run's result body once it has ended (at once if it already has)."""
+        done = self.bus.wait_done(run_id)
+        try:
+            found = await self.storage.get_run_result(run_id)
+            run = await self.storage.get_run(thread_id, run_id) if found else None
+            if run is None or found is None:
+                return RUN_NOT_FOUND_BODY
+            status, result = found
+            if status in TERMINAL_RUN_STATUSES:
+                return result if result is not None else await self._thread_fallback(thread_id)
+            return await done
+        finally:
+            self.bus.forget(run_id, done)
+
+    async def _thread_fallback(self, thread_id: str) -> bytes:
+        thread = await self.storage.get_thread(thread_id)
+        if thread is None:
+            return RUN_NOT_FOUND_BODY
+        if thread.get("error"):
+            return serde.dumps({"__error__": thread["error"]})
+        return serde.dumps(thread.get("values") or {})
+
+    def cancel(self, run_id: str, reason: str) -> bool:
+        return self.worker.cancel(run_id, reason)
+
+
+def _timestamp(stamp: str) -> float:
+    return datetime.fromisoformat(stamp).timestamp()

@@ -1,0 +1,267 @@
+"""The worker: owns the job slots, claims due runs, executes them, records their ends.
+
+A run created on an idle thread while a slot is free is claimed in the same transaction that
+inserts it and starts at once. Every other pending run (a busy thread, `after_seconds`, all slots
+taken, left over by a restart) is claimed by `_pump`, which runs whenever a slot frees, a pending
+run is inserted, or the earliest `after_seconds` comes due: events, never a polling loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from langgraph.checkpoint.memory import InMemorySaver
+
+from graphport.bus.memory import MemoryBus
+from graphport.config import Settings
+from graphport.engine.executor import Outcome, error_payload, execute
+from graphport.engine.prepare import prepare
+from graphport.graphs import GraphEntry
+from graphport.models import Run
+from graphport.storage import RunFinish, Storage
+
+log = logging.getLogger("graphport.worker")
+
+
+class Worker:
+    def __init__(
+        self, settings: Settings, storage: Storage, graphs: dict[str, GraphEntry], bus: MemoryBus
+    ) -> None:
+        self.settings = settings
+        self.storage = storage
+        self.graphs = graphs
+        self.bus = bus
+        # Temporary (stateless) runs get a checkpointer too, so durability and interrupts behave
+        # as on kept threads; their checkpoints live in memory and go with the run.
+        self.ephemeral = InMemorySaver()
+        self.free = settings.jobs
+        self.active: dict[str, asyncio.Task[None]] = {}
+        self.cancel_reasons: dict[str, str] = {}
+        self._pending_epoch = 0  # bumped whenever a run is left pending
+        self._maybe_pending = True
+        self._pumping = False
+        self._again = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_due: float | None = None
+        self._stopping = False
+
+    # -- slots and claiming ------------------------------------------------------------------
+
+    def reserve(self) -> bool:
+        """Take a slot for a run about to be created; False if all are busy."""
+        if self.free > 0 and not self._stopping:
+            self.free -= 1
+            return True
+        return False
+
+    def release(self) -> None:
+        self.free += 1
+
+    def left_pending(self) -> None:
+        """A run was stored as pending: make sure it is claimed when it can be."""
+        self._pending_epoch += 1
+        self._maybe_pending = True
+        self.poke()
+
+    def poke(self) -> None:
+        if self._stopping:
+            return
+        if self._pumping:
+            self._again = True
+            return
+        self._pumping = True
+        asyncio.get_running_loop().create_task(self._pump())
+
+    async def _pump(self) -> None:
+        try:
+            while True:
+                self._again = False
+                want = self.free
+                if want <= 0 or not self._maybe_pending:
+                    break
+                epoch = self._pending_epoch
+                self.free -= want
+                try:
+                    runs, next_due = await self.storage.claim_runs(want, time.time())
+                except Exception:
+                    self.free += want
+                    log.exception("claiming runs failed")
+                    break
+                self.free += want - len(runs)
+                for run in runs:
+                    self.start(run)
+                self._schedule(next_due)
+                if len(runs) < want and epoch == self._pending_epoch:
+                    self._maybe_pending = False
+                if not self._again and len(runs) < want:
+                    break
+        finally:
+            self._pumping = False
+
+    def _schedule(self, due: float | None) -> None:
+        """Wake the pump when the earliest delayed run comes due."""
+        if due is None or (self._timer_due is not None and self._timer_due <= due):
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        loop = asyncio.get_running_loop()
+        self._timer_due = due
+
+        def fire() -> None:
+            self._timer = self._timer_due = None
+            self._maybe_pending = True
+            self.poke()
+
+        self._timer = loop.call_at(loop.time() + max(0.0, due - time.time()), fire)
+
+    # -- execution ---------------------------------------------------------------------------
+
+    def start(self, run: Run) -> None:
+        """Execute a claimed run (its slot is already taken)."""
+        task = asyncio.get_running_loop().create_task(self._execute(run))
+        self.active[run["run_id"]] = task
+        task.add_done_callback(lambda _t, rid=run["run_id"]: self._finished(rid))
+
+    def _finished(self, run_id: str) -> None:
+        self.active.pop(run_id, None)
+        self.cancel_reasons.pop(run_id, None)
+        self.free += 1
+        if self._maybe_pending:
+            self.poke()
+
+    def cancel(self, run_id: str, reason: str) -> bool:
+        task = self.active.get(run_id)
+        if task is None or task.done():
+            return False
+        self.cancel_reasons[run_id] = reason
+        task.cancel()
+        return True
+
+    async def _execute(self, run: Run) -> None:
+        run_id = run["run_id"]
+        kw = run["kwargs"]
+        temporary = bool(kw.get("temporary"))
+        entry = self.graphs.get(kw["config"]["configurable"].get("graph_id", ""))
+        checkpointer = self.ephemeral if temporary else self.storage.checkpointer
+        thread_state: dict[str, Any] = {}
+        graph: Any = None
+        prep: Any = None
+        try:
+            if entry is None:
+                raise ValueError(f"Graph '{kw['config']['configurable'].get('graph_id')}' is gone")
+            try:
+                async with entry.resolve(
+                    kw["config"],
+                    checkpointer=checkpointer,
+                    store=self.storage.store,
+                    context=kw.get("context"),
+                ) as graph:
+                    prep = prepare(run, graph, attempt=1, cacheable=not entry.is_factory)
+                    try:
+                        async with asyncio.timeout(self.settings.run_timeout):
+                            outcome = await execute(graph, prep)
+                    except TimeoutError:
+                        outcome = Outcome(
+                            status="timeout",
+                            error={
+                                "error": "TimeoutError",
+                                "message": f"Run exceeded the timeout of "
+                                f"{self.settings.run_timeout:g} seconds",
+                            },
+                        )
+                    if not temporary:
+                        thread_state = await _thread_state_after(graph, prep.config, outcome)
+            except asyncio.CancelledError:
+                reason = self.cancel_reasons.get(run_id, "shutdown")
+                if reason == "shutdown":
+                    raise  # left `running`: requeued and run again after the restart
+                current = asyncio.current_task()
+                if current is not None:
+                    current.uncancel()
+                outcome = Outcome(
+                    status="interrupted",
+                    error={"error": "UserInterrupt", "message": f"Run was cancelled ({reason})"},
+                )
+                if not temporary and prep is not None:
+                    thread_state = await _thread_state_after(graph, prep.config, outcome)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the factory or the state read failed
+            log.exception("run %s failed outside the graph", run_id)
+            outcome = Outcome(status="error", error=error_payload(exc))
+        await self._finish(run, outcome, temporary, thread_state)
+
+    async def _finish(
+        self, run: Run, outcome: Outcome, temporary: bool, thread_state: dict[str, Any]
+    ) -> None:
+        run_id, thread_id = run["run_id"], run["thread_id"]
+        body = outcome.body()
+        if temporary:
+            self.ephemeral.delete_thread(thread_id)
+        finish = RunFinish(
+            run_id=run_id,
+            thread_id=thread_id,
+            status=outcome.status,
+            result=body,
+            thread_status=thread_state.get("status", _thread_status(outcome)),
+            thread_values=thread_state.get("values", outcome.values),
+            thread_interrupts=thread_state.get("interrupts", {}),
+            thread_error=_thread_error(outcome),
+            delete_thread=temporary,
+        )
+        try:
+            await self.storage.finish_run(finish)
+        except Exception:
+            log.exception("recording the end of run %s failed", run_id)
+        if outcome.status == "error":
+            log.info("run %s failed: %s", run_id, outcome.error)
+        self.bus.done(run_id, body)
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop claiming; give running runs `grace` seconds, then leave them for the restart."""
+        self._stopping = True
+        if self._timer is not None:
+            self._timer.cancel()
+        tasks = list(self.active.values())
+        if tasks:
+            await asyncio.wait(tasks, timeout=grace)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _thread_status(outcome: Outcome) -> str:
+    if outcome.status in ("error", "timeout"):
+        return "error"
+    if outcome.interrupts:
+        return "interrupted"
+    return "idle"
+
+
+def _thread_error(outcome: Outcome) -> Any:
+    return outcome.error if outcome.status in ("error", "timeout") else None
+
+
+async def _thread_state_after(
+    graph: Any, config: dict[str, Any], outcome: Outcome
+) -> dict[str, Any]:
+    """Values, status and interrupts of a kept thread, read from its last checkpoint."""
+    thread_id = config["configurable"]["thread_id"]
+    state = await graph.aget_state({"configurable": {"thread_id": thread_id}})
+    interrupts = {
+        task.id: [{"id": i.id, "value": i.value} for i in task.interrupts]
+        for task in state.tasks
+        if task.interrupts
+    }
+    status = _thread_status(outcome)
+    if status == "idle" and outcome.status == "success" and state.next:
+        status = "interrupted"  # stopped by interrupt_before / interrupt_after
+    return {
+        "status": status,
+        "values": state.values if state.values or outcome.values is None else outcome.values,
+        "interrupts": interrupts,
+    }

@@ -1,0 +1,249 @@
+"""Read the `graphs` of langgraph.json and hand out runnable graphs.
+
+An entry is a compiled graph, an uncompiled `StateGraph`, or a factory (sync or async, taking
+nothing, a `RunnableConfig`, a `ServerRuntime`, or both) that may also return a (async) context
+manager. Every graph handed out carries graphport's checkpointer and store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.util
+import inspect
+import os
+import sys
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import StateGraph
+from langgraph.pregel import Pregel
+from langgraph.store.base import BaseStore
+from langgraph_sdk.runtime import _ExecutionRuntime, _ReadRuntime
+
+from graphport.config import ConfigError, Settings
+
+# langgraph-api derives system assistant ids from this namespace (not uuid.NAMESPACE_URL).
+ASSISTANT_NAMESPACE = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
+
+
+def default_assistant_id(graph_id: str) -> str:
+    return str(uuid.uuid5(ASSISTANT_NAMESPACE, graph_id))
+
+
+@dataclass
+class GraphEntry:
+    """One graph of langgraph.json."""
+
+    graph_id: str
+    source: str
+    description: str | None
+    obj: Any  # a compiled Pregel, or a factory callable
+    factory_params: tuple[str, ...] = ()  # how the factory is called: "config" / "runtime"
+    _param_names: dict[str, str] = field(default_factory=dict)  # role -> parameter name
+    _positional: bool = False  # a one-parameter factory is called positionally
+    _copies: dict[int, Pregel] = field(default_factory=dict)  # per checkpointer
+
+    @property
+    def is_factory(self) -> bool:
+        return not isinstance(self.obj, Pregel)
+
+    @property
+    def assistant_id(self) -> str:
+        return default_assistant_id(self.graph_id)
+
+    @property
+    def name(self) -> str:
+        if isinstance(self.obj, Pregel) and self.obj.name and self.obj.name != "LangGraph":
+            return self.obj.name
+        return self.graph_id
+
+    def _attach(self, graph: Any, checkpointer: Any, store: BaseStore | None) -> Pregel:
+        if isinstance(graph, StateGraph):
+            graph = graph.compile()
+        if not isinstance(graph, Pregel):
+            raise TypeError(
+                f"Graph factory for '{self.graph_id}' returned {type(graph).__name__}, not a graph"
+            )
+        update: dict[str, Any] = {"checkpointer": checkpointer, "store": store}
+        if graph.name == "LangGraph":
+            update["name"] = self.graph_id
+        return graph.copy(update=update)
+
+    @contextlib.asynccontextmanager
+    async def resolve(
+        self,
+        config: dict[str, Any],
+        *,
+        checkpointer: BaseCheckpointSaver | bool | None,
+        store: BaseStore | None,
+        access: str = "threads.create_run",
+        context: Any = None,
+    ) -> AsyncIterator[Pregel]:
+        """Yield the graph for one use, with `checkpointer` and `store` attached."""
+        if not self.is_factory:
+            key = id(checkpointer)
+            graph = self._copies.get(key)
+            if graph is None:
+                graph = self._copies[key] = self._attach(self.obj, checkpointer, store)
+            yield graph
+            return
+        kwargs: dict[str, Any] = {}
+        if "config" in self.factory_params:
+            kwargs["config"] = config
+        if "runtime" in self.factory_params:
+            if access == "threads.create_run":
+                kwargs["runtime"] = _ExecutionRuntime(
+                    access_context="threads.create_run", store=store, context=context
+                )
+            else:
+                kwargs["runtime"] = _ReadRuntime(access_context=access, store=store)  # type: ignore[arg-type]
+        names = list(kwargs)
+        if len(names) == 1 and self._positional:
+            made = self.obj(kwargs[names[0]])
+        else:
+            made = self.obj(**{self._param_names[k]: v for k, v in kwargs.items()})
+        if inspect.isawaitable(made):
+            made = await made
+        if hasattr(made, "__aenter__"):
+            async with made as graph:
+                yield self._attach(graph, checkpointer, store)
+        elif hasattr(made, "__enter__") and not isinstance(made, Pregel | StateGraph):
+            with made as graph:
+                yield self._attach(graph, checkpointer, store)
+        else:
+            yield self._attach(made, checkpointer, store)
+
+
+def _is_runtime_annotation(annotation: Any) -> bool:
+    text = annotation if isinstance(annotation, str) else repr(annotation)
+    return "ServerRuntime" in text or "_ExecutionRuntime" in text or "_ReadRuntime" in text
+
+
+def _classify_factory(entry: GraphEntry, fn: Callable[..., Any], where: str) -> None:
+    params = [
+        p
+        for p in inspect.signature(fn).parameters.values()
+        if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    ]
+    if len(params) > 2:
+        raise ConfigError(
+            f"Graph factory {where} takes {len(params)} parameters; "
+            "expected at most a config and a ServerRuntime"
+        )
+    roles: dict[str, str] = {}
+    for p in params:
+        role = "runtime" if _is_runtime_annotation(p.annotation) else "config"
+        if role in roles:  # two un-annotated parameters: config first, runtime second
+            role = "runtime" if role == "config" else "config"
+        roles[role] = p.name
+    entry.factory_params = tuple(roles)
+    entry._param_names = roles
+    entry._positional = len(params) == 1 and params[0].kind in (
+        params[0].POSITIONAL_ONLY,
+        params[0].POSITIONAL_OR_KEYWORD,
+    )
+
+
+def _import_module(spec: str, base_dir: Path, cache: dict[str, Any]) -> Any:
+    if "/" in spec or spec.endswith(".py"):
+        path = (base_dir / spec).resolve()
+        if not path.is_file():
+            raise ConfigError(f"Could not find graph file {path}")
+        key = str(path)
+        if key not in cache:
+            name = "graphport_user_graphs." + path.stem + f"_{len(cache)}"
+            module_spec = importlib.util.spec_from_file_location(name, path)
+            if module_spec is None or module_spec.loader is None:
+                raise ConfigError(f"Could not load {path}")
+            module = importlib.util.module_from_spec(module_spec)
+            sys.modules[name] = module
+            if str(path.parent) not in sys.path:
+                sys.path.insert(0, str(path.parent))
+            module_spec.loader.exec_module(module)
+            cache[key] = module
+        return cache[key]
+    if spec not in cache:
+        cache[spec] = importlib.import_module(spec)
+    return cache[spec]
+
+
+def load_entry(graph_id: str, value: Any, base_dir: Path, cache: dict[str, Any]) -> GraphEntry:
+    """Import one `graphs` entry; raise ConfigError naming file, attribute and cause."""
+    description = None
+    if isinstance(value, dict):
+        description = value.get("description")
+        value = value.get("path")
+    if not isinstance(value, str) or ":" not in value:
+        raise ConfigError(
+            f"Graph '{graph_id}': expected 'path/to/file.py:variable' or 'module:variable', "
+            f"got {value!r}"
+        )
+    module_spec, _, attr = value.rpartition(":")
+    try:
+        module = _import_module(module_spec, base_dir, cache)
+    except ConfigError:
+        raise
+    except Exception as exc:
+        raise ConfigError(
+            f"Graph '{graph_id}': importing {module_spec} failed: {type(exc).__name__}: {exc}"
+        ) from exc
+    if not hasattr(module, attr):
+        candidates = [
+            n
+            for n, v in vars(module).items()
+            if isinstance(v, Pregel | StateGraph) and not n.startswith("__")
+        ]
+        hint = f" Graphs found in it: {', '.join(candidates)}." if candidates else ""
+        raise ConfigError(
+            f"Graph '{graph_id}': variable '{attr}' not found in {module_spec}.{hint}"
+        )
+    obj = getattr(module, attr)
+    entry = GraphEntry(graph_id=graph_id, source=value, description=description, obj=obj)
+    if isinstance(obj, StateGraph):
+        entry.obj = obj.compile()
+    elif isinstance(obj, Pregel):
+        pass
+    elif callable(obj):
+        _classify_factory(entry, obj, f"'{attr}' in {module_spec}")
+    else:
+        raise ConfigError(
+            f"Graph '{graph_id}': variable '{attr}' in {module_spec} is not a Graph or "
+            f"Graph factory function (it is a {type(obj).__name__})"
+        )
+    return entry
+
+
+def load_env(settings: Settings) -> None:
+    """Apply langgraph.json's `env` (a .env file or a mapping); the shell's variables win."""
+    env = settings.env
+    if isinstance(env, str):
+        from dotenv import dotenv_values
+
+        path = settings.base_dir / env
+        if not path.is_file():
+            raise ConfigError(f"env file not found: {path}")
+        values = {k: v for k, v in dotenv_values(path).items() if v is not None}
+    elif isinstance(env, dict):
+        values = {str(k): str(v) for k, v in env.items()}
+    else:
+        values = {}
+    for key, val in values.items():
+        os.environ.setdefault(key, val)
+
+
+def load_graphs(settings: Settings) -> dict[str, GraphEntry]:
+    """Put `dependencies` on sys.path and import every graph of the config."""
+    load_env(settings)
+    base = settings.base_dir
+    for dep in [*settings.dependencies, "."]:
+        if dep.startswith((".", "/")):
+            path = str((base / dep).resolve())
+            if path not in sys.path:
+                sys.path.insert(0, path)
+    cache: dict[str, Any] = {}
+    return {gid: load_entry(gid, v, base, cache) for gid, v in settings.graphs.items()}

@@ -1,0 +1,67 @@
+"""The records graphport stores, as JSON-ready dicts named as in `langgraph_sdk.schema`."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any, Literal, TypedDict
+
+RunStatus = Literal["pending", "running", "success", "error", "timeout", "interrupted"]
+ThreadStatus = Literal["idle", "busy", "interrupted", "error"]
+TERMINAL_RUN_STATUSES = frozenset({"success", "error", "timeout", "interrupted"})
+
+
+class Assistant(TypedDict):
+    assistant_id: str
+    graph_id: str
+    config: dict[str, Any]
+    context: dict[str, Any]
+    metadata: dict[str, Any]
+    name: str
+    description: str | None
+    created_at: str
+    updated_at: str
+    version: int
+
+
+class Thread(TypedDict, total=False):
+    thread_id: str
+    status: ThreadStatus
+    metadata: dict[str, Any]
+    config: dict[str, Any]
+    created_at: str
+    updated_at: str
+    state_updated_at: str
+    values: Any
+    error: Any  # present only once a run has finished on the thread
+    interrupts: dict[str, Any]  # likewise
+
+
+class Run(TypedDict):
+    run_id: str
+    thread_id: str
+    assistant_id: str
+    metadata: dict[str, Any]
+    status: RunStatus
+    kwargs: dict[str, Any]
+    multitask_strategy: str
+    created_at: str
+    updated_at: str
+    langsmith_session_name: str | None
+
+
+def iso(ts: float | None = None) -> str:
+    """An ISO-8601 UTC timestamp with '+00:00', as the reference writes them."""
+    return datetime.fromtimestamp(time.time() if ts is None else ts, UTC).isoformat()
+
+
+def uuid7() -> str:
+    """A time-ordered UUID (version 7), like the reference's run and thread ids."""
+    ms = time.time_ns() // 1_000_000
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (ms & 0xFFFF_FFFF_FFFF) << 80
+    value |= 0x7 << 76 | (rand >> 68 & 0xFFF) << 64  # version 7 + 12 random bits
+    value |= 0b10 << 62 | (rand & 0x3FFF_FFFF_FFFF_FFFF)  # RFC 4122 variant + 62 random bits
+    return str(uuid.UUID(int=value))
