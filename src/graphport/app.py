@@ -6,9 +6,11 @@ reverse order.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from starlette.applications import Starlette
@@ -72,11 +74,17 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # langgraph runs sync nodes in the loop's default executor: size it so blocking graph
+        # code in one run does not hold up the others.
+        loop = asyncio.get_running_loop()
+        loop.set_default_executor(
+            ThreadPoolExecutor(max_workers=max(32, settings.jobs), thread_name_prefix="graph")
+        )
         storage = open_storage(settings)
         await storage.open()
         bus = MemoryBus()
         worker = Worker(settings, storage, graphs, bus)
-        engine = RunEngine(storage, graphs, bus, worker)
+        engine = RunEngine(settings, storage, graphs, bus, worker)
         app.state.settings = settings
         app.state.engine = engine
         await engine.start()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import operator
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
@@ -17,7 +17,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.runtime import Runtime
-from langgraph.types import Command, Send, interrupt
+from langgraph.types import interrupt
 from typing_extensions import TypedDict
 
 try:  # langgraph-sdk >= 0.4 exposes the server runtime passed to graph factories
@@ -256,9 +256,7 @@ if ServerRuntime is not None:
 
     def frt(runtime: ServerRuntime):
         ctx = getattr(runtime, "context", None)
-        return _factory_graph(
-            f"factory-rt:{type(runtime).__name__}:{runtime.access_context}:{ctx}"
-        )
+        return _factory_graph(f"factory-rt:{type(runtime).__name__}:{runtime.access_context}:{ctx}")
 
 else:  # pragma: no cover
 
@@ -300,3 +298,18 @@ _b.add_node("model", _respond)
 _b.add_edge(START, "model")
 _b.add_edge("model", END)
 chat = _b.compile()
+
+
+# ---------------------------------------------------------------- blocking (sync sleep)
+def _block(state: SleepyState) -> dict:
+    import time
+
+    time.sleep(state.get("sleep") or 0)
+    return {"messages": ["blocked"]}
+
+
+_b = StateGraph(SleepyState)
+_b.add_node("block", _block)
+_b.add_edge(START, "block")
+_b.add_edge("block", END)
+blocking = _b.compile()

@@ -25,7 +25,8 @@ STREAM_MODES = [
 _ANY_JSON: dict[str, Any] = {
     "type": ["object", "array", "number", "string", "boolean", "null"],
 }
-_NO_NUL_KEYS = {"propertyNames": {"pattern": "^[^\\u0000]*$"}}
+# Keys may not hold a NUL character, nor spell one as an escape.
+_NO_NUL_KEYS = {"propertyNames": {"pattern": "^(?!.*\\\\[uU]0000)[^\\u0000]*$"}}
 
 _SEND = {
     "type": "object",
@@ -59,6 +60,7 @@ _COMMAND = {
 _CONFIG = {
     "type": "object",
     "title": "Config",
+    **_NO_NUL_KEYS,
     "properties": {
         "tags": {"type": "array", "items": {"type": "string"}, "title": "Tags"},
         "recursion_limit": {"type": "integer", "title": "Recursion Limit"},

@@ -55,6 +55,7 @@ def new_run(
     run_id: str,
     thread_id: str,
     created_at: str,
+    updated_at: str,
     request_id: str,
     temporary: bool,
     thread: Thread | None = None,
@@ -84,7 +85,7 @@ def new_run(
         "thread_id": thread_id,
         "graph_id": assistant["graph_id"],
         "assistant_id": assistant["assistant_id"],
-        "user_id": "",
+        "user_id": req_configurable.get("user_id", ""),
         "langgraph_auth_user": None,
         "langgraph_auth_user_id": "",
         "langgraph_auth_permissions": [],
@@ -127,7 +128,7 @@ def new_run(
         "kwargs": kwargs,
         "multitask_strategy": body.get("multitask_strategy") or "enqueue",
         "created_at": created_at,
-        "updated_at": created_at,
+        "updated_at": updated_at,
         "langsmith_session_name": None,
     }
 

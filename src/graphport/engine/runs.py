@@ -9,7 +9,9 @@ from typing import Any
 
 from graphport import errors, serde
 from graphport.bus.memory import MemoryBus
-from graphport.engine.prepare import new_run, new_temporary_thread
+from graphport.config import Settings
+from graphport.engine.prepare import RESERVED_CONFIGURABLE, new_run, new_temporary_thread
+from graphport.engine.webhooks import validate_webhook
 from graphport.engine.worker import Worker
 from graphport.graphs import GraphEntry
 from graphport.models import TERMINAL_RUN_STATUSES, Assistant, Run, iso, uuid7
@@ -23,11 +25,13 @@ RUN_NOT_FOUND_BODY = b'{"__error__":{"error":"HTTPException","message":"404: Run
 class RunEngine:
     def __init__(
         self,
+        settings: Settings,
         storage: Storage,
         graphs: dict[str, GraphEntry],
         bus: MemoryBus,
         worker: Worker,
     ) -> None:
+        self.settings = settings
         self.storage = storage
         self.graphs = graphs
         self.bus = bus
@@ -58,39 +62,62 @@ class RunEngine:
 
     # -- assistants --------------------------------------------------------------------------
 
-    async def resolve_assistant(self, assistant_id: Any) -> Assistant:
-        """A graph id means its default assistant; anything else must be an assistant UUID."""
+    def parse_assistant_id(self, assistant_id: Any) -> str:
+        """A graph id stands for its default assistant; anything else must be a UUID (422)."""
         if isinstance(assistant_id, str) and assistant_id in self._system_assistants:
-            return self._system_assistants[assistant_id]
+            return self._system_assistants[assistant_id]["assistant_id"]
         try:
-            aid = str(uuid.UUID(str(assistant_id)))
+            return str(uuid.UUID(str(assistant_id)))
         except ValueError:
             graphs = ", ".join(self.graphs)
             raise errors.ValidationFailed(
                 f"Invalid assistant: '{assistant_id}'. Must be either:\n"
                 f"- A valid assistant UUID, or\n- One of the registered graphs: {graphs}"
             ) from None
-        assistant = await self.storage.get_assistant(aid)
+
+    async def get_assistant(self, assistant_id: str) -> Assistant:
+        """The assistant with this (parsed) id; 404 in the reference's words if unknown."""
+        for assistant in self._system_assistants.values():
+            if assistant["assistant_id"] == assistant_id:
+                return assistant
+        assistant = await self.storage.get_assistant(assistant_id)
         if assistant is None:
             raise errors.NotFound("Thread or assistant not found.")
         return assistant
 
+    async def resolve_assistant(self, assistant_id: Any) -> Assistant:
+        return await self.get_assistant(self.parse_assistant_id(assistant_id))
+
     # -- runs --------------------------------------------------------------------------------
 
-    async def create_stateless(
-        self, body: dict[str, Any], request_id: str
-    ) -> tuple[Run, asyncio.Future[bytes]]:
-        """Create a run on a new thread; return it and a future of its result body."""
-        assistant = await self.resolve_assistant(body["assistant_id"])
+    async def check_run_body(self, body: dict[str, Any], *, stateless: bool) -> str:
+        """The reference's checks after schema validation, in its order; returns the assistant
+        id (its existence is checked last, by the caller)."""
+        assistant_id = self.parse_assistant_id(body["assistant_id"])
+        if body.get("checkpoint_id") is not None:
+            try:
+                uuid.UUID(str(body["checkpoint_id"]))
+            except ValueError:
+                raise errors.ValidationFailed("Invalid checkpoint ID") from None
         command = body.get("command")
-        if command and "resume" in command:
+        if stateless and command and "resume" in command:
             raise errors.BadRequest("You must provide a thread_id when resuming.")
-        if (body.get("config") or {}).get("configurable") and body.get("context"):
+        configurable = (body.get("config") or {}).get("configurable") or {}
+        if any(k not in RESERVED_CONFIGURABLE for k in configurable) and body.get("context"):
             raise errors.BadRequest(
                 "Cannot specify both configurable and context. Prefer setting context alone. "
                 "Context was introduced in LangGraph 0.6.0 and is the long term planned "
                 "replacement for configurable."
             )
+        if body.get("webhook") is not None:
+            await validate_webhook(body["webhook"], self.settings.webhooks)
+        return assistant_id
+
+    async def create_stateless(
+        self, body: dict[str, Any], request_id: str
+    ) -> tuple[Run, asyncio.Future[bytes]]:
+        """Create a run on a new thread; return it and a future of its result body."""
+        assistant = await self.get_assistant(await self.check_run_body(body, stateless=True))
         run_id, thread_id = uuid7(), uuid7()
         now = iso()
         after = body.get("after_seconds")
@@ -103,6 +130,7 @@ class RunEngine:
             run_id=run_id,
             thread_id=thread_id,
             created_at=created_at,
+            updated_at=now,
             request_id=request_id,
             temporary=temporary,
         )

@@ -1,0 +1,122 @@
+"""Shared fixtures: a live `graphport serve` subprocess over loopback.
+
+Set GRAPHPORT_TEST_URL to run the black-box suites against an already running server instead
+(for example the reference `langgraph dev` serving tests/graphs/langgraph.json).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+GRAPHS_CONFIG = ROOT / "tests" / "graphs" / "langgraph.json"
+
+for _name in list(os.environ):
+    if _name.startswith("GRAPHPORT_") and _name != "GRAPHPORT_TEST_URL":
+        del os.environ[_name]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen[bytes] | None
+    log_path: Path | None
+    args: list[str]
+
+    @property
+    def is_reference(self) -> bool:
+        return self.process is None and "GRAPHPORT_TEST_URL" in os.environ
+
+    def stop(self, sig_kill: bool = False) -> None:
+        if self.process is None:
+            return
+        if sig_kill:
+            self.process.kill()
+        else:
+            self.process.terminate()
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(5)
+
+    def log(self) -> str:
+        return self.log_path.read_text() if self.log_path and self.log_path.exists() else ""
+
+
+def start_server(
+    tmp: Path,
+    *,
+    config: Path = GRAPHS_CONFIG,
+    database_url: str | None = None,
+    extra_env: dict[str, str] | None = None,
+    port: int | None = None,
+) -> Server:
+    """Start `graphport serve` and wait until /ok answers (fail fast with its log if not)."""
+    port = port or free_port()
+    db = database_url or f"sqlite:///{tmp / 'graphport.sqlite'}"
+    args = [
+        sys.executable, "-m", "graphport", "serve", "--config", str(config),
+        "--host", "127.0.0.1", "--port", str(port), "--database-url", db,
+    ]  # fmt: skip
+    log_path = tmp / f"server-{port}.log"
+    env = {**os.environ, **(extra_env or {})}
+    with log_path.open("ab") as log:
+        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp)
+    server = Server(f"http://127.0.0.1:{port}", proc, log_path, args)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"graphport serve exited with {proc.returncode}:\n{server.log()}")
+        try:
+            if httpx.get(server.url + "/ok", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    server.stop(sig_kill=True)
+    raise RuntimeError(f"graphport serve did not answer /ok within 60 s:\n{server.log()}")
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    url = os.environ.get("GRAPHPORT_TEST_URL")
+    if url:
+        yield Server(url.rstrip("/"), None, None, [])
+        return
+    srv = start_server(tmp_path_factory.mktemp("server"))
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def url(server: Server) -> str:
+    return server.url
+
+
+@pytest.fixture
+def http(url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def graphport_only(server: Server) -> None:
+    if server.process is None:
+        pytest.skip("tests graphport's own improvements over the reference")
