@@ -19,7 +19,8 @@ LOOPBACK_DISABLED = (
     "Loopback webhooks (relative URLs and localhost) are disabled by default. They bypass "
     "authentication via the in-process ASGI transport and can be abused to invoke internal "
     "routes as an unauthenticated caller. Set webhooks.url.disable_loopback to false (in "
-    "langgraph.json or via LANGGRAPH_WEBHOOKS) to opt back in \u2014 only do so when you control the mounted routes."
+    "langgraph.json or via LANGGRAPH_WEBHOOKS) to opt back in \u2014 only do so when you "
+    "control the mounted routes."
 )
 _LOOPBACK_NAMES = {"localhost", "host.docker.internal"}
 
