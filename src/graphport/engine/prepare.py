@@ -35,6 +35,8 @@ RESERVED_CONFIGURABLE = frozenset(
         "__context_provided__",
     }
 )
+# configurable keys the server sets itself; not mirrored into `context`
+SERVER_KEYS = frozenset({"run_id", "thread_id", "graph_id", "assistant_id"})
 
 
 def _without(d: dict[str, Any] | None, keys: frozenset[str]) -> dict[str, Any]:
@@ -97,7 +99,8 @@ def new_run(
         "configurable": configurable,
         "metadata": metadata,
     }
-    context = {**(assistant.get("context") or {}), **(req_context or req_configurable)}
+    mirrored = req_context or {k: v for k, v in req_configurable.items() if k not in SERVER_KEYS}
+    context = {**(assistant.get("context") or {}), **mirrored}
     stream_mode = body.get("stream_mode", ["values"])
     command = body.get("command") or None
     if command:

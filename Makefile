@@ -1,0 +1,32 @@
+# Two commands a newcomer needs: `make serve` and `make test`. Both set up .venv first.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: setup serve test lint bench
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+# Serve the example graphs on http://127.0.0.1:8123 (SQLite file under examples/.graphport/)
+serve: setup
+	$(VENV)/bin/graphport serve --config examples/langgraph.json
+
+# The whole test suite (starts PostgreSQL and Redis first when they are installed but down)
+test: setup
+	scripts/services.sh
+	$(VENV)/bin/ruff check src tests
+	$(PY) -m pytest
+
+lint: setup
+	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/ruff format --check src tests
+
+# graphport beside the reference on the shared harness (see bench/README.md)
+bench: setup
+	bench/run.sh

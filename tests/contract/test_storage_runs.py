@@ -1,0 +1,172 @@
+"""Storage contract: threads and runs, claims and ends. Every backend must pass these."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from graphport.models import Run, Thread, iso, uuid7
+from graphport.storage.base import RunFinish, Storage
+
+
+def make_thread(thread_id: str | None = None) -> Thread:
+    now = iso()
+    return {
+        "thread_id": thread_id or uuid7(),
+        "status": "busy",
+        "metadata": {"graph_id": "g"},
+        "config": {},
+        "created_at": now,
+        "updated_at": now,
+        "state_updated_at": now,
+        "values": None,
+    }
+
+
+def make_run(thread_id: str, *, delay: float = 0.0) -> Run:
+    now = time.time()
+    return {
+        "run_id": uuid7(),
+        "thread_id": thread_id,
+        "assistant_id": "a",
+        "metadata": {"k": "v"},
+        "status": "pending",
+        "kwargs": {"input": {"x": 1}},
+        "multitask_strategy": "enqueue",
+        "created_at": iso(now + delay),
+        "updated_at": iso(now),
+        "langsmith_session_name": None,
+    }
+
+
+def finish(run: Run, status: str = "success", **kw: Any) -> RunFinish:
+    return RunFinish(
+        run_id=run["run_id"],
+        thread_id=run["thread_id"],
+        status=status,
+        result=b'{"x":2}',
+        thread_status=kw.get("thread_status", "idle"),
+        thread_values=kw.get("values", {"x": 2}),
+        thread_interrupts={},
+        thread_error=None,
+        delete_thread=kw.get("delete", False),
+    )
+
+
+async def test_create_run_claims_on_an_idle_thread(storage: Storage) -> None:
+    """A run created with claim on a new thread is stored running; its thread is busy."""
+    thread = make_thread()
+    run = make_run(thread["thread_id"])
+    assert await storage.create_run(run, thread, claim=True)
+    stored = await storage.get_run(thread["thread_id"], run["run_id"])
+    assert stored is not None and stored["status"] == "running"
+    assert stored["kwargs"] == {"input": {"x": 1}} and stored["metadata"] == {"k": "v"}
+    got = await storage.get_thread(thread["thread_id"])
+    assert got is not None and got["status"] == "busy" and "error" not in got
+
+
+async def test_second_run_on_a_busy_thread_stays_pending(storage: Storage) -> None:
+    """Only one run of a thread runs at a time; the next is claimed after the first ends."""
+    thread = make_thread()
+    first = make_run(thread["thread_id"])
+    assert await storage.create_run(first, thread, claim=True)
+    second = make_run(thread["thread_id"])
+    assert not await storage.create_run(second, None, claim=True)
+    claimed, _ = await storage.claim_runs(10, time.time())
+    assert [r["run_id"] for r in claimed] == []
+    await storage.finish_run(finish(first))
+    claimed, _ = await storage.claim_runs(10, time.time())
+    assert [r["run_id"] for r in claimed] == [second["run_id"]]
+
+
+async def test_claims_are_oldest_first_and_one_per_thread(storage: Storage) -> None:
+    """claim_runs takes due runs oldest first, never two of one thread."""
+    t1, t2 = make_thread(), make_thread()
+    a = make_run(t1["thread_id"])
+    await storage.create_run(a, t1, claim=False)
+    await asyncio.sleep(0.002)
+    b = make_run(t1["thread_id"])
+    await storage.create_run(b, None, claim=False)
+    await asyncio.sleep(0.002)
+    c = make_run(t2["thread_id"])
+    await storage.create_run(c, t2, claim=False)
+    claimed, _ = await storage.claim_runs(10, time.time())
+    assert [r["run_id"] for r in claimed] == [a["run_id"], c["run_id"]]
+    assert all(r["status"] == "running" for r in claimed)
+
+
+async def test_delayed_runs_wait_for_their_time(storage: Storage) -> None:
+    """A run due later is not claimed before then; claim_runs reports when it is due."""
+    thread = make_thread()
+    run = make_run(thread["thread_id"], delay=60)
+    assert not await storage.create_run(run, thread, claim=True)
+    claimed, next_due = await storage.claim_runs(10, time.time())
+    assert claimed == [] and next_due is not None and next_due > time.time() + 50
+    claimed, _ = await storage.claim_runs(10, time.time() + 61)
+    assert [r["run_id"] for r in claimed] == [run["run_id"]]
+
+
+async def test_finish_keeps_result_and_thread_state(storage: Storage) -> None:
+    """finish_run records status, result body and the thread's new state."""
+    thread = make_thread()
+    run = make_run(thread["thread_id"])
+    await storage.create_run(run, thread, claim=True)
+    await storage.finish_run(finish(run))
+    assert await storage.get_run_result(run["run_id"]) == ("success", b'{"x":2}')
+    got = await storage.get_thread(thread["thread_id"])
+    assert got is not None
+    assert got["status"] == "idle" and got["values"] == {"x": 2}
+    assert got["error"] is None and got["interrupts"] == {}
+
+
+async def test_finish_of_a_temporary_run_deletes_thread_and_runs(storage: Storage) -> None:
+    """A temporary thread goes with its run."""
+    thread = make_thread()
+    run = make_run(thread["thread_id"])
+    await storage.create_run(run, thread, claim=True)
+    await storage.finish_run(finish(run, delete=True))
+    assert await storage.get_thread(thread["thread_id"]) is None
+    assert await storage.get_run(thread["thread_id"], run["run_id"]) is None
+
+
+async def test_requeue_puts_running_runs_back(storage: Storage) -> None:
+    """Runs left running by a dead process become pending and claimable again."""
+    thread = make_thread()
+    run = make_run(thread["thread_id"])
+    await storage.create_run(run, thread, claim=True)
+    assert await storage.requeue_running_runs() == 1
+    claimed, _ = await storage.claim_runs(10, time.time())
+    assert [r["run_id"] for r in claimed] == [run["run_id"]]
+
+
+async def test_list_runs_newest_first(storage: Storage) -> None:
+    """list_runs returns a thread's runs newest first, filtered by status."""
+    thread = make_thread()
+    a = make_run(thread["thread_id"])
+    await storage.create_run(a, thread, claim=True)
+    await storage.finish_run(finish(a))
+    await asyncio.sleep(0.002)
+    b = make_run(thread["thread_id"])
+    await storage.create_run(b, None, claim=True)
+    runs = await storage.list_runs(thread["thread_id"], limit=10, offset=0, status=None)
+    assert [r["run_id"] for r in runs] == [b["run_id"], a["run_id"]]
+    done = await storage.list_runs(thread["thread_id"], limit=10, offset=0, status="success")
+    assert [r["run_id"] for r in done] == [a["run_id"]]
+
+
+async def test_a_failing_operation_does_not_undo_its_batch(storage: Storage) -> None:
+    """One operation failing (a duplicate thread) leaves the others of its batch committed."""
+    thread = make_thread()
+    run = make_run(thread["thread_id"])
+    other = make_thread()
+    other_run = make_run(other["thread_id"])
+    results = await asyncio.gather(
+        storage.create_run(run, thread, claim=False),
+        storage.create_run(make_run(thread["thread_id"]), thread, claim=False),  # duplicate
+        storage.create_run(other_run, other, claim=False),
+        return_exceptions=True,
+    )
+    assert isinstance(results[1], Exception)
+    assert await storage.get_run(thread["thread_id"], run["run_id"]) is not None
+    assert await storage.get_run(other["thread_id"], other_run["run_id"]) is not None
