@@ -26,6 +26,7 @@ from graphport.api.responses import error_response
 from graphport.bus.memory import MemoryBus
 from graphport.config import Settings
 from graphport.engine.runs import RunEngine
+from graphport.engine.webhooks import WebhookSender
 from graphport.engine.worker import Worker
 from graphport.graphs import GraphEntry, load_graphs
 from graphport.storage import open_storage
@@ -83,7 +84,9 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
         storage = open_storage(settings)
         await storage.open()
         bus = MemoryBus()
-        worker = Worker(settings, storage, graphs, bus)
+        webhooks = WebhookSender(storage, settings.webhooks)
+        await webhooks.start()
+        worker = Worker(settings, storage, graphs, bus, webhooks)
         engine = RunEngine(settings, storage, graphs, bus, worker)
         app.state.settings = settings
         app.state.engine = engine
@@ -97,6 +100,7 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
             yield
         finally:
             await worker.stop()
+            await webhooks.stop()
             await storage.close()
 
     return Starlette(

@@ -65,3 +65,12 @@ def uuid7() -> str:
     value |= 0x7 << 76 | (rand >> 68 & 0xFFF) << 64  # version 7 + 12 random bits
     value |= 0b10 << 62 | (rand & 0x3FFF_FFFF_FFFF_FFFF)  # RFC 4122 variant + 62 random bits
     return str(uuid.UUID(int=value))
+
+
+def public_run(run: Run) -> Run:
+    """The Run as clients see it: graphport's internal kwargs left out."""
+    kwargs = run["kwargs"]
+    if "context_provided" not in kwargs:
+        return run
+    public = {k: v for k, v in kwargs.items() if k != "context_provided"}
+    return {**run, "kwargs": public}  # type: ignore[typeddict-item]

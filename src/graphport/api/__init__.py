@@ -28,4 +28,6 @@ ROUTES = [
     Route("/threads/{thread_id}/runs/{run_id}/join", runs.join_run, methods=["GET"]),
     # Stateless runs
     Route("/runs/wait", runs.wait_stateless, methods=["POST"]),
+    # graphport's own
+    Route("/runs/{run_id}/webhook", runs.get_webhook, methods=["GET"]),
 ]

@@ -12,7 +12,7 @@ from graphport.api import schemas
 from graphport.api.bodies import json_body, path_uuid, query_flag, query_int, validate
 from graphport.api.responses import JSONResponse, WaitResponse
 from graphport.engine.runs import RunEngine
-from graphport.models import Run
+from graphport.models import public_run
 
 RUN_FIELDS = frozenset(
     {
@@ -28,14 +28,6 @@ RUN_FIELDS = frozenset(
         "langsmith_session_name",
     }
 )
-
-
-def public_run(run: Run) -> Run:
-    """The Run as clients see it (graphport's internal kwargs left out)."""
-    kwargs = run["kwargs"]
-    if "context_provided" in kwargs:
-        run = {**run, "kwargs": {k: v for k, v in kwargs.items() if k != "context_provided"}}  # type: ignore[typeddict-item]
-    return run
 
 
 def _engine(request: Request) -> RunEngine:
@@ -123,3 +115,12 @@ async def list_runs(request: Request) -> Response:
             raise errors.ValidationFailed(f"Invalid select field(s): {', '.join(bad)}")
         out = [{k: r[k] for k in select if k in r} for r in out]
     return JSONResponse(out)
+
+
+async def get_webhook(request: Request) -> Response:
+    """graphport's own route: a run's webhook delivery and every attempt at it."""
+    run_id = path_uuid(request.path_params["run_id"], "run")
+    delivery = await _engine(request).storage.get_webhook(run_id)
+    if delivery is None:
+        raise errors.NotFound(f"No webhook delivery for run {run_id}")
+    return JSONResponse(delivery)

@@ -11,7 +11,7 @@ from graphport import errors, serde
 from graphport.bus.memory import MemoryBus
 from graphport.config import Settings
 from graphport.engine.prepare import RESERVED_CONFIGURABLE, new_run, new_temporary_thread
-from graphport.engine.webhooks import validate_webhook
+from graphport.engine.webhook_policy import validate_webhook
 from graphport.engine.worker import Worker
 from graphport.graphs import GraphEntry
 from graphport.models import TERMINAL_RUN_STATUSES, Assistant, Run, iso, uuid7

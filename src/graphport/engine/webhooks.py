@@ -1,101 +1,168 @@
-"""Webhook URL policy, checked when a run is created (the `webhooks.url` block of langgraph.json).
+"""Deliver a run's webhook when it ends: signed, retried, recorded, and kept across restarts.
 
-Without a `url` block: any http(s) host except loopback and link-local/reserved ranges, at most
-4096 characters. With one: https required and 2048 characters by default, plus the configured
-domain and port allow-lists.
+The delivery is queued (an outbox row) in the same transaction that records the run's end, so a
+crash between the two loses nothing; on start, pending deliveries are resumed. Each attempt is
+stored (time, status code, error) and readable at `GET /runs/{run_id}/webhook`.
+
+Retries: 5xx, 429, timeouts and network errors, with exponential backoff and jitter; any other
+4xx is final after one attempt. Redirects are not followed blindly: a 307/308 is re-POSTed (body
+intact) to its target if that target passes the URL policy; 301/302/303 end the delivery as failed.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-import socket
+import hashlib
+import hmac
+import logging
+import os
+import random
+import re
+import time
 from typing import Any
-from urllib.parse import urlsplit
 
-from graphport import errors
+import httpx
 
-LOOPBACK_DISABLED = (
-    "Loopback webhooks (relative URLs and localhost) are disabled by default. They bypass "
-    "authentication via the in-process ASGI transport and can be abused to invoke internal "
-    "routes as an unauthenticated caller. Set webhooks.url.disable_loopback to false (in "
-    "langgraph.json or via LANGGRAPH_WEBHOOKS) to opt back in \u2014 only do so when you "
-    "control the mounted routes."
-)
-_LOOPBACK_NAMES = {"localhost", "host.docker.internal"}
+from graphport import errors, serde
+from graphport.engine.webhook_policy import validate_webhook
+from graphport.models import Run, iso, public_run
+from graphport.storage.base import PendingWebhook, Storage, WebhookAttempt
 
+log = logging.getLogger("graphport.webhooks")
 
-def _blocked(detail: str) -> errors.ValidationFailed:
-    return errors.ValidationFailed(f"Webhook host blocked: {detail}")
-
-
-def _domain_allowed(host: str, allowed: list[str]) -> bool:
-    for pattern in allowed:
-        pattern = pattern.lower()
-        if pattern.startswith("*."):
-            if host.endswith(pattern[1:]) or host == pattern[2:]:
-                return True
-        elif host == pattern:
-            return True
-    return False
+SIGNATURE_HEADER = "x-graphport-signature"
+ALLOWED_FIELDS = (
+    "run_id", "thread_id", "assistant_id", "created_at", "updated_at", "metadata", "kwargs",
+    "multitask_strategy", "status", "run_started_at", "run_ended_at", "webhook_sent_at",
+    "values", "error",
+)  # fmt: skip
+_TEMPLATE = re.compile(r"\$\{\{\s*env\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+_MAX_REDIRECTS = 3
 
 
-def _check_ip(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, policy: dict[str, Any]) -> None:
-    if ip.version == 6 and ip.ipv4_mapped is not None:  # type: ignore[union-attr]
-        ip = ip.ipv4_mapped  # type: ignore[union-attr]
-    if ip.is_loopback and ip.version == 4:
-        if policy.get("disable_loopback", True):
-            raise _blocked("loopback IP range")
-        return
-    if ip.is_loopback:  # ::1
-        if policy.get("disable_loopback", True):
-            raise _blocked("blocked IP range")
-        return
-    if ip.is_link_local or ip.is_unspecified or ip.is_multicast or ip.is_reserved:
-        raise _blocked("blocked IP range")
-    if ip.is_private and policy.get("disable_private_ips", False):
-        raise _blocked("private IP range")
+def build_payload(
+    run: Run, status: str, values: Any, error: Any, started_at: str, ended_at: str,
+    allowed_fields: list[str] | None,
+) -> bytes:  # fmt: skip
+    """The body POSTed for a finished run (`webhook_sent_at` is added at each attempt)."""
+    payload: dict[str, Any] = {**public_run(run), "status": status, "updated_at": ended_at}
+    payload.update(run_started_at=started_at, run_ended_at=ended_at, values=values)
+    if error is not None:
+        payload["error"] = error
+    if allowed_fields:
+        payload = {k: v for k, v in payload.items() if k in allowed_fields}
+    return serde.dumps(payload)
 
 
-async def validate_webhook(url: str, webhooks: dict[str, Any]) -> None:
-    """Raise the reference's 422 (or 400 for an unparsable URL) when `url` may not be called."""
-    configured = isinstance(webhooks.get("url"), dict)
-    policy: dict[str, Any] = dict(webhooks.get("url") or {})
-    max_len = policy.get("max_url_length", 2048 if configured else 4096)
-    if len(url) > max_len:
-        raise errors.ValidationFailed("Webhook URL too long")
-    parts = urlsplit(url)  # ValueError("Invalid IPv6 URL") becomes a 400
-    if not parts.scheme and url.startswith("/"):
-        if policy.get("disable_loopback", True):
-            raise errors.ValidationFailed(LOOPBACK_DISABLED)
-        return
-    if parts.scheme not in ("http", "https"):
-        raise _blocked(f"scheme '{parts.scheme}' not allowed")
-    if policy.get("require_https", configured) and parts.scheme != "https":
-        raise errors.ValidationFailed("Webhook must use https")
-    host = (parts.hostname or "").lower()
-    if not host:
-        raise errors.ValidationFailed(f"Invalid webhook hostname '{host}'")
-    allowed_domains = policy.get("allowed_domains")
-    if allowed_domains and not _domain_allowed(host, allowed_domains):
-        raise errors.ValidationFailed("Webhook domain not allowed")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    allowed_ports = policy.get("allowed_ports")
-    if allowed_ports and port not in allowed_ports:
-        raise errors.ValidationFailed(f"Webhook port {port} not allowed")
-    if host in _LOOPBACK_NAMES or host.endswith(".localhost"):
-        if policy.get("disable_loopback", True):
-            raise _blocked("localhost address")
-        return
-    try:
-        addresses = [ipaddress.ip_address(host)]
-    except ValueError:
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """`t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+class WebhookSender:
+    def __init__(self, storage: Storage, config: dict[str, Any]) -> None:
+        self.storage = storage
+        self.config = config
+        self.secret = os.environ.get("GRAPHPORT_WEBHOOK_SECRET", "")
+        self.max_attempts = int(os.environ.get("GRAPHPORT_WEBHOOK_MAX_ATTEMPTS", "5"))
+        self.retry_base = float(os.environ.get("GRAPHPORT_WEBHOOK_RETRY_BASE", "1.0"))
+        self.timeout = httpx.Timeout(30.0, connect=5.0)
+        self._client: httpx.AsyncClient | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def headers(self) -> dict[str, str]:
+        """Static `webhooks.headers`, with `${{ env.X }}` taken from variables with the prefix."""
+        prefix = self.config.get("env_prefix", "LG_WEBHOOK_")
+        out = {}
+        for name, value in (self.config.get("headers") or {}).items():
+
+            def env(match: re.Match[str]) -> str:
+                var = match.group(1)
+                return os.environ.get(var, "") if var.startswith(prefix) else ""
+
+            out[str(name)] = _TEMPLATE.sub(env, str(value))
+        return out
+
+    async def start(self) -> None:
+        self._client = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False)
+        for pending in await self.storage.pending_webhooks():
+            self.schedule(pending)
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._client is not None:
+            await self._client.aclose()
+
+    def schedule(self, pending: PendingWebhook) -> None:
+        task = asyncio.get_running_loop().create_task(self._deliver(pending))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _deliver(self, pending: PendingWebhook) -> None:
+        attempt = pending.attempts
+        delay = pending.next_attempt - time.time()
+        while attempt < self.max_attempts:
+            if delay > 0:
+                await asyncio.sleep(delay)
+            attempt += 1
+            record, retry = await self._attempt(pending, attempt)
+            if record.status_code is not None and 200 <= record.status_code < 300:
+                await self.storage.record_webhook_attempt(record, "delivered", None)
+                return
+            if not retry or attempt >= self.max_attempts:
+                await self.storage.record_webhook_attempt(record, "failed", None)
+                log.warning(
+                    "webhook for run %s failed after %d attempt(s): %s",
+                    pending.run_id, attempt, record.error or record.status_code,
+                )  # fmt: skip
+                return
+            delay = self.retry_base * 2 ** (attempt - 1) * random.uniform(0.5, 1.5)
+            await self.storage.record_webhook_attempt(record, "pending", time.time() + delay)
+
+    async def _attempt(self, pending: PendingWebhook, attempt: int) -> tuple[WebhookAttempt, bool]:
+        """POST once (following 307/308 within policy); return the record and whether to retry."""
+        assert self._client is not None
+        payload = serde.loads(pending.payload)
+        payload["webhook_sent_at"] = iso()
+        body = serde.dumps(payload)
+        headers = {"content-type": "application/json", **self.headers()}
+        if self.secret:
+            headers[SIGNATURE_HEADER] = sign(self.secret, int(time.time()), body)
+        url, started = pending.url, time.perf_counter()
+        status: int | None = None
+        error: str | None = None
+        retry = False
         try:
-            infos = await asyncio.wait_for(
-                asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM), 5
-            )
-        except (OSError, TimeoutError):
-            raise _blocked("DNS resolution failed") from None
-        addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
-    for ip in addresses:
-        _check_ip(ip, policy)
+            for _ in range(_MAX_REDIRECTS + 1):
+                response = await self._client.post(url, content=body, headers=headers)
+                status = response.status_code
+                if status in (307, 308) and "location" in response.headers:
+                    target = str(response.url.join(response.headers["location"]))
+                    await validate_webhook(target, self.config)
+                    url = target
+                    continue
+                break
+            if status is not None and 300 <= status < 400:
+                error = f"redirect ({status}) not followed"
+            elif status is not None and (status >= 500 or status == 429):
+                retry = True
+        except errors.GraphportError as exc:
+            error = f"redirect target refused: {exc}"
+        except httpx.TimeoutException as exc:
+            error, retry = f"timeout: {type(exc).__name__}", True
+        except httpx.HTTPError as exc:
+            error, retry = f"{type(exc).__name__}: {exc}", True
+        record = WebhookAttempt(
+            run_id=pending.run_id,
+            attempt=attempt,
+            url=url,
+            at=iso(),
+            status_code=status,
+            error=error,
+            duration_ms=round((time.perf_counter() - started) * 1000, 3),
+        )
+        return record, retry

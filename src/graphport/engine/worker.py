@@ -19,18 +19,26 @@ from graphport.bus.memory import MemoryBus
 from graphport.config import Settings
 from graphport.engine.executor import Outcome, error_payload, execute
 from graphport.engine.prepare import prepare
+from graphport.engine.webhooks import WebhookSender, build_payload
 from graphport.graphs import GraphEntry
-from graphport.models import Run
+from graphport.models import Run, iso
 from graphport.storage import RunFinish, Storage
+from graphport.storage.base import PendingWebhook
 
 log = logging.getLogger("graphport.worker")
 
 
 class Worker:
     def __init__(
-        self, settings: Settings, storage: Storage, graphs: dict[str, GraphEntry], bus: MemoryBus
+        self,
+        settings: Settings,
+        storage: Storage,
+        graphs: dict[str, GraphEntry],
+        bus: MemoryBus,
+        webhooks: WebhookSender,
     ) -> None:
         self.settings = settings
+        self.webhooks = webhooks
         self.storage = storage
         self.graphs = graphs
         self.bus = bus
@@ -141,6 +149,7 @@ class Worker:
         return True
 
     async def _execute(self, run: Run) -> None:
+        started_at = iso()
         run_id = run["run_id"]
         kw = run["kwargs"]
         temporary = bool(kw.get("temporary"))
@@ -192,30 +201,55 @@ class Worker:
         except Exception as exc:  # the factory or the state read failed
             log.exception("run %s failed outside the graph", run_id)
             outcome = Outcome(status="error", error=error_payload(exc))
-        await self._finish(run, outcome, temporary, thread_state)
+        await self._finish(run, outcome, temporary, thread_state, started_at)
 
     async def _finish(
-        self, run: Run, outcome: Outcome, temporary: bool, thread_state: dict[str, Any]
+        self,
+        run: Run,
+        outcome: Outcome,
+        temporary: bool,
+        thread_state: dict[str, Any],
+        started_at: str,
     ) -> None:
         run_id, thread_id = run["run_id"], run["thread_id"]
         body = outcome.body()
         if temporary:
             self.ephemeral.delete_thread(thread_id)
+        values = thread_state.get("values", outcome.values)
+        webhook = None
+        url = run["kwargs"].get("webhook")
+        if url and not self.settings.http.get("disable_webhooks"):
+            payload = build_payload(
+                run,
+                outcome.status,
+                values,
+                outcome.error if outcome.status != "success" else None,
+                started_at,
+                iso(),
+                self.settings.webhooks.get("allowed_fields"),
+            )
+            webhook = (url, payload)
         finish = RunFinish(
             run_id=run_id,
             thread_id=thread_id,
             status=outcome.status,
             result=body,
             thread_status=thread_state.get("status", _thread_status(outcome)),
-            thread_values=thread_state.get("values", outcome.values),
+            thread_values=values,
             thread_interrupts=thread_state.get("interrupts", {}),
             thread_error=_thread_error(outcome),
             delete_thread=temporary,
+            webhook=webhook,
         )
         try:
             await self.storage.finish_run(finish)
         except Exception:
             log.exception("recording the end of run %s failed", run_id)
+        else:
+            if webhook is not None:
+                self.webhooks.schedule(
+                    PendingWebhook(run_id, thread_id, webhook[0], webhook[1], 0, 0.0)
+                )
         if outcome.status == "error":
             log.info("run %s failed: %s", run_id, outcome.error)
         self.bus.done(run_id, body)

@@ -30,6 +30,32 @@ class RunFinish:
     thread_interrupts: dict[str, Any]
     thread_error: Any
     delete_thread: bool  # a temporary thread goes with its run
+    webhook: tuple[str, bytes] | None = None  # (url, payload) queued for delivery atomically
+
+
+@dataclass
+class PendingWebhook:
+    """A delivery not yet done (it survives restarts)."""
+
+    run_id: str
+    thread_id: str
+    url: str
+    payload: bytes
+    attempts: int
+    next_attempt: float
+
+
+@dataclass
+class WebhookAttempt:
+    """One try at delivering a run's webhook."""
+
+    run_id: str
+    attempt: int
+    url: str
+    at: str
+    status_code: int | None
+    error: str | None
+    duration_ms: float
 
 
 class Storage(abc.ABC):
@@ -118,3 +144,19 @@ class Storage(abc.ABC):
     @abc.abstractmethod
     async def requeue_running_runs(self) -> int:
         """Put runs left `running` by a dead process back to `pending`; return how many."""
+
+    # -- webhooks ----------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def pending_webhooks(self) -> list[PendingWebhook]:
+        """Deliveries still to be made, soonest first."""
+
+    @abc.abstractmethod
+    async def record_webhook_attempt(
+        self, attempt: WebhookAttempt, outcome: str, next_attempt: float | None
+    ) -> None:
+        """Store an attempt; `outcome` is the delivery's new status (pending, delivered, failed)."""
+
+    @abc.abstractmethod
+    async def get_webhook(self, run_id: str) -> dict[str, Any] | None:
+        """The delivery of a run's webhook with every attempt, or None."""

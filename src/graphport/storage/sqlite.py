@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 import orjson
 
 from graphport.models import Assistant, Run, Thread, iso
-from graphport.storage.base import RunFinish, Storage
+from graphport.storage.base import PendingWebhook, RunFinish, Storage, WebhookAttempt
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -75,6 +75,30 @@ MIGRATIONS = [
     );
     CREATE INDEX runs_by_thread ON runs (thread_id, created_at);
     CREATE INDEX runs_by_status ON runs (status, due);
+    """,
+    """
+    CREATE TABLE webhooks (
+        run_id TEXT PRIMARY KEY,
+        thread_id TEXT NOT NULL,
+        url TEXT NOT NULL,
+        payload BLOB NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt REAL NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX webhooks_by_status ON webhooks (status, next_attempt);
+    CREATE TABLE webhook_attempts (
+        run_id TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        url TEXT NOT NULL,
+        at TEXT NOT NULL,
+        status_code INTEGER,
+        error TEXT,
+        duration_ms REAL NOT NULL,
+        PRIMARY KEY (run_id, attempt)
+    );
     """,
 ]
 
@@ -489,11 +513,22 @@ class SqliteStorage(Storage):
     async def finish_run(self, finish: RunFinish) -> None:
         f = finish
         stamp = _now_iso()
+
+        def outbox(conn: sqlite3.Connection) -> None:
+            if f.webhook is not None:
+                conn.execute(
+                    "INSERT OR REPLACE INTO webhooks (run_id, thread_id, url, payload, status,"
+                    " attempts, next_attempt, created_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?)",
+                    (f.run_id, f.thread_id, f.webhook[0], f.webhook[1], time.time(), stamp, stamp),
+                )
+
         if f.delete_thread:
 
             def op(conn: sqlite3.Connection) -> None:
                 conn.execute("DELETE FROM runs WHERE thread_id = ?", (f.thread_id,))
                 conn.execute("DELETE FROM threads WHERE thread_id = ?", (f.thread_id,))
+                outbox(conn)
 
         else:
             values = _dumps(f.thread_values) if f.thread_values is not None else None
@@ -522,6 +557,7 @@ class SqliteStorage(Storage):
                         f.thread_id,
                     ),
                 )
+                outbox(conn)
 
         await self._submit(op)
 
@@ -530,6 +566,64 @@ class SqliteStorage(Storage):
             return conn.execute(
                 "UPDATE runs SET status = 'pending' WHERE status = 'running'"
             ).rowcount
+
+        return await self._submit(op)
+
+    # -- webhooks ----------------------------------------------------------------------------
+
+    async def pending_webhooks(self) -> list[PendingWebhook]:
+        def op(conn: sqlite3.Connection) -> list[PendingWebhook]:
+            rows = conn.execute(
+                "SELECT run_id, thread_id, url, payload, attempts, next_attempt FROM webhooks"
+                " WHERE status = 'pending' ORDER BY next_attempt"
+            ).fetchall()
+            return [PendingWebhook(*row) for row in rows]
+
+        return await self._submit(op)
+
+    async def record_webhook_attempt(
+        self, attempt: WebhookAttempt, outcome: str, next_attempt: float | None
+    ) -> None:
+        a = attempt
+
+        def op(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT OR REPLACE INTO webhook_attempts (run_id, attempt, url, at, status_code,"
+                " error, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (a.run_id, a.attempt, a.url, a.at, a.status_code, a.error, a.duration_ms),
+            )
+            conn.execute(
+                "UPDATE webhooks SET status = ?, attempts = ?, next_attempt = ?, updated_at = ?"
+                " WHERE run_id = ?",
+                (outcome, a.attempt, next_attempt or 0, a.at, a.run_id),
+            )
+
+        await self._submit(op)
+
+    async def get_webhook(self, run_id: str) -> dict[str, Any] | None:
+        def op(conn: sqlite3.Connection) -> dict[str, Any] | None:
+            row = conn.execute(
+                "SELECT run_id, thread_id, url, status, attempts, created_at, updated_at"
+                " FROM webhooks WHERE run_id = ?",
+                (run_id,),
+            ).fetchone()
+            if row is None:
+                return None
+            attempts = conn.execute(
+                "SELECT attempt, url, at, status_code, error, duration_ms FROM webhook_attempts"
+                " WHERE run_id = ? ORDER BY attempt",
+                (run_id,),
+            ).fetchall()
+            keys = ("attempt", "url", "at", "status_code", "error", "duration_ms")
+            return {
+                "run_id": row[0],
+                "thread_id": row[1],
+                "url": row[2],
+                "status": row[3],
+                "created_at": row[5],
+                "updated_at": row[6],
+                "attempts": [dict(zip(keys, a, strict=True)) for a in attempts],
+            }
 
         return await self._submit(op)
 
