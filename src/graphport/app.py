@@ -25,6 +25,7 @@ from graphport.api import ROUTES
 from graphport.api.responses import error_response
 from graphport.bus.memory import MemoryBus
 from graphport.config import Settings
+from graphport.engine.feedback import FeedbackLinks
 from graphport.engine.runs import RunEngine
 from graphport.engine.webhooks import WebhookSender
 from graphport.engine.worker import Worker
@@ -87,6 +88,10 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
         webhooks = WebhookSender(storage, settings.webhooks)
         await webhooks.start()
         worker = Worker(settings, storage, graphs, bus, webhooks)
+        worker.feedback = FeedbackLinks(
+            await storage.server_secret(), settings.base_url, settings.feedback_ttl
+        )
+        app.state.feedback = worker.feedback
         engine = RunEngine(settings, storage, graphs, bus, worker)
         app.state.settings = settings
         app.state.engine = engine

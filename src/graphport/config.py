@@ -35,12 +35,21 @@ class Settings:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     keepalive_seconds: float = KEEPALIVE_SECONDS
     log_level: str = "info"
+    public_url: str = ""  # how clients reach this server (feedback links); default from host/port
+    feedback_ttl: float = 7 * 86400.0
     # The parsed langgraph.json
     graphs: dict[str, Any] = dataclasses.field(default_factory=dict)
     dependencies: list[str] = dataclasses.field(default_factory=list)
     env: dict[str, str] | str | None = None
     http: dict[str, Any] = dataclasses.field(default_factory=dict)
     webhooks: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}"
 
     @property
     def base_dir(self) -> Path:
@@ -96,6 +105,8 @@ def load_settings(
         max_body_bytes=int(_env("MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)),
         keepalive_seconds=float(_env("KEEPALIVE_SECONDS", KEEPALIVE_SECONDS)),
         log_level=str(_env("LOG_LEVEL", "info")).lower(),
+        public_url=str(_env("PUBLIC_URL", "")),
+        feedback_ttl=float(_env("FEEDBACK_TTL_SECONDS", 7 * 86400.0)),
         graphs=raw["graphs"],
         dependencies=list(raw.get("dependencies") or []),
         env=raw.get("env"),

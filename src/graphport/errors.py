@@ -4,6 +4,7 @@
     ├── BadRequest            400  (run-body rules the reference reports as 400)
     ├── NotFound              404
     ├── Conflict              409
+    ├── Gone                  410
     ├── ValidationFailed      422  (schema violations and invalid ids)
     └── BodyTooLarge          413
 
@@ -49,6 +50,12 @@ class ValidationFailed(GraphportError):
     """Validation Error"""
 
     status_code = 422
+
+
+class Gone(GraphportError):
+    """Gone"""
+
+    status_code = 410
 
 
 class BodyTooLarge(GraphportError):

@@ -30,4 +30,6 @@ ROUTES = [
     Route("/runs/wait", runs.wait_stateless, methods=["POST"]),
     # graphport's own
     Route("/runs/{run_id}/webhook", runs.get_webhook, methods=["GET"]),
+    Route("/runs/{run_id}/feedback", runs.list_feedback, methods=["GET"]),
+    Route("/feedback/{token}", runs.give_feedback, methods=["POST"]),
 ]

@@ -11,8 +11,9 @@ from graphport import errors
 from graphport.api import schemas
 from graphport.api.bodies import json_body, path_uuid, query_flag, query_int, validate
 from graphport.api.responses import JSONResponse, WaitResponse
+from graphport.engine.feedback import check_feedback_body
 from graphport.engine.runs import RunEngine
-from graphport.models import public_run
+from graphport.models import iso, public_run
 
 RUN_FIELDS = frozenset(
     {
@@ -124,3 +125,19 @@ async def get_webhook(request: Request) -> Response:
     if delivery is None:
         raise errors.NotFound(f"No webhook delivery for run {run_id}")
     return JSONResponse(delivery)
+
+
+async def give_feedback(request: Request) -> Response:
+    """POST to a feedback link (from a run's `__feedback__`): store one score/value/comment."""
+    links = request.app.state.feedback
+    run_id, key = links.verify(request.path_params["token"])
+    body = check_feedback_body(await json_body(request, request.app.state.settings.max_body_bytes))
+    record = {"feedback_id": str(uuid.uuid4()), "run_id": run_id, "key": key, **body,
+              "created_at": iso()}  # fmt: skip
+    await _engine(request).storage.add_feedback(record)
+    return JSONResponse(record, status_code=201)
+
+
+async def list_feedback(request: Request) -> Response:
+    run_id = path_uuid(request.path_params["run_id"], "run")
+    return JSONResponse(await _engine(request).storage.list_feedback(run_id))

@@ -93,15 +93,21 @@ class Outcome:
     values: Any = None  # the last root values seen
     interrupts: list[Interrupt] = field(default_factory=list)
     error: dict[str, str] | None = None
+    feedback: dict[str, str] | None = None  # feedback key -> link
 
     def body(self) -> bytes:
-        """The /runs/wait body: final values, plus `__interrupt__`, or `__error__`."""
+        """The /runs/wait body: final values, plus `__interrupt__` and `__feedback__`, or
+        `__error__`."""
         if self.error is not None:
             return serde.dumps({"__error__": self.error})
-        if not self.interrupts:
+        if not self.interrupts and not self.feedback:
             return serde.dumps(self.values if self.values is not None else {})
-        base = self.values if isinstance(self.values, dict) else {}
-        return serde.dumps({**base, "__interrupt__": self.interrupts})
+        out = dict(self.values) if isinstance(self.values, dict) else {}
+        if self.interrupts:
+            out["__interrupt__"] = self.interrupts
+        if self.feedback:
+            out["__feedback__"] = self.feedback
+        return serde.dumps(out)
 
 
 Publish = Callable[[tuple[str, ...], str, Any], None]

@@ -18,6 +18,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from graphport.bus.memory import MemoryBus
 from graphport.config import Settings
 from graphport.engine.executor import Outcome, error_payload, execute
+from graphport.engine.feedback import FeedbackLinks
 from graphport.engine.prepare import prepare
 from graphport.engine.webhooks import WebhookSender, build_payload
 from graphport.graphs import GraphEntry
@@ -39,6 +40,7 @@ class Worker:
     ) -> None:
         self.settings = settings
         self.webhooks = webhooks
+        self.feedback: FeedbackLinks | None = None  # set once the server secret is read
         self.storage = storage
         self.graphs = graphs
         self.bus = bus
@@ -212,6 +214,9 @@ class Worker:
         started_at: str,
     ) -> None:
         run_id, thread_id = run["run_id"], run["thread_id"]
+        keys = run["kwargs"].get("feedback_keys")
+        if keys and outcome.error is None and self.feedback is not None:
+            outcome.feedback = self.feedback.urls(run_id, keys)
         body = outcome.body()
         if temporary:
             self.ephemeral.delete_thread(thread_id)

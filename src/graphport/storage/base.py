@@ -160,3 +160,17 @@ class Storage(abc.ABC):
     @abc.abstractmethod
     async def get_webhook(self, run_id: str) -> dict[str, Any] | None:
         """The delivery of a run's webhook with every attempt, or None."""
+
+    # -- feedback ----------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def server_secret(self) -> bytes:
+        """A random secret made once per database (signs feedback links)."""
+
+    @abc.abstractmethod
+    async def add_feedback(self, feedback: dict[str, Any]) -> None:
+        """Store one feedback record; Conflict if the run already has one for that key."""
+
+    @abc.abstractmethod
+    async def list_feedback(self, run_id: str) -> list[dict[str, Any]]:
+        """The run's feedback, oldest first."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import queue
 import sqlite3
 import threading
@@ -25,6 +26,7 @@ from typing import Any, TypeVar
 
 import orjson
 
+from graphport import errors
 from graphport.models import Assistant, Run, Thread, iso
 from graphport.storage.base import PendingWebhook, RunFinish, Storage, WebhookAttempt
 
@@ -98,6 +100,19 @@ MIGRATIONS = [
         error TEXT,
         duration_ms REAL NOT NULL,
         PRIMARY KEY (run_id, attempt)
+    );
+    """,
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+    CREATE TABLE feedback (
+        feedback_id TEXT PRIMARY KEY,
+        run_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        score REAL,
+        value TEXT,
+        comment TEXT,
+        created_at TEXT NOT NULL,
+        UNIQUE (run_id, key)
     );
     """,
 ]
@@ -624,6 +639,62 @@ class SqliteStorage(Storage):
                 "updated_at": row[6],
                 "attempts": [dict(zip(keys, a, strict=True)) for a in attempts],
             }
+
+        return await self._submit(op)
+
+    # -- feedback ----------------------------------------------------------------------------
+
+    async def server_secret(self) -> bytes:
+        def op(conn: sqlite3.Connection) -> bytes:
+            conn.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('secret', ?)", (os.urandom(32),)
+            )
+            return bytes(conn.execute("SELECT value FROM meta WHERE key = 'secret'").fetchone()[0])
+
+        return await self._submit(op)
+
+    async def add_feedback(self, feedback: dict[str, Any]) -> None:
+        f = feedback
+
+        def op(conn: sqlite3.Connection) -> None:
+            try:
+                conn.execute(
+                    "INSERT INTO feedback (feedback_id, run_id, key, score, value, comment,"
+                    " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        f["feedback_id"],
+                        f["run_id"],
+                        f["key"],
+                        f["score"],
+                        _dumps(f["value"]),
+                        f["comment"],
+                        f["created_at"],
+                    ),
+                )
+            except sqlite3.IntegrityError:
+                raise errors.Conflict("Feedback for this key was already given") from None
+
+        await self._submit(op)
+
+    async def list_feedback(self, run_id: str) -> list[dict[str, Any]]:
+        def op(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+            rows = conn.execute(
+                "SELECT feedback_id, run_id, key, score, value, comment, created_at FROM feedback"
+                " WHERE run_id = ? ORDER BY created_at, key",
+                (run_id,),
+            ).fetchall()
+            return [
+                {
+                    "feedback_id": r[0],
+                    "run_id": r[1],
+                    "key": r[2],
+                    "score": r[3],
+                    "value": orjson.loads(r[4]) if r[4] is not None else None,
+                    "comment": r[5],
+                    "created_at": r[6],
+                }
+                for r in rows
+            ]
 
         return await self._submit(op)
 
