@@ -26,6 +26,7 @@ ROUTES = [
     Route("/threads/{thread_id}/runs", runs.list_runs, methods=["GET"]),
     Route("/threads/{thread_id}/runs/{run_id}", runs.get_run, methods=["GET"]),
     Route("/threads/{thread_id}/runs/{run_id}/join", runs.join_run, methods=["GET"]),
+    Route("/threads/{thread_id}/runs/{run_id}/stream", runs.join_stream, methods=["GET"]),
     # Stateless runs
     Route("/runs/wait", runs.wait_stateless, methods=["POST"]),
     # graphport's own

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -11,10 +12,13 @@ from graphport import errors
 from graphport.api import schemas
 from graphport.api.bodies import json_body, path_uuid, query_flag, query_int, validate
 from graphport.api.responses import JSONResponse, WaitResponse
+from graphport.api.sse import EventStreamResponse, frame
+from graphport.bus.memory import END, event_seq
 from graphport.engine.feedback import check_feedback_body
 from graphport.engine.runs import RunEngine
-from graphport.models import iso, public_run
+from graphport.models import TERMINAL_RUN_STATUSES, iso, public_run
 
+RUN_NOT_FOUND_EVENT = b'{"error":"HTTPException","message":"404: Run not found"}'
 RUN_FIELDS = frozenset(
     {
         "run_id",
@@ -141,3 +145,56 @@ async def give_feedback(request: Request) -> Response:
 async def list_feedback(request: Request) -> Response:
     run_id = path_uuid(request.path_params["run_id"], "run")
     return JSONResponse(await _engine(request).storage.list_feedback(run_id))
+
+
+def stream_modes(request: Request) -> set[str] | None:
+    """`?stream_mode=` as one value, repeated values, or a JSON array string."""
+    values: list[str] = []
+    for raw in request.query_params.getlist("stream_mode"):
+        if raw.startswith("["):
+            try:
+                values += [str(v) for v in orjson.loads(raw)]
+            except orjson.JSONDecodeError:
+                raise errors.ValidationFailed(f"Invalid stream_mode {raw}") from None
+        elif raw:
+            values.append(raw)
+    return set(values) or None
+
+
+async def join_stream(request: Request) -> Response | EventStreamResponse:
+    thread_id = path_uuid(request.path_params["thread_id"], "thread")
+    run_id = path_uuid(request.path_params["run_id"], "run")
+    engine = _engine(request)
+    bus = engine.bus
+    last = request.headers.get("last-event-id")
+    queue = bus.subscribe(run_id, event_seq(last) if last else None)
+    run = await engine.storage.get_run(thread_id, run_id)
+    headers = {
+        "location": f"/threads/{thread_id}/runs/{run_id}/stream",
+        "content-location": f"/threads/{thread_id}/runs/{run_id}",
+    }
+    settings = request.app.state.settings
+    if run is None:
+        bus.unsubscribe(run_id, queue)
+        queue.put_nowait(END)
+        missing = frame("error", RUN_NOT_FOUND_EVENT)
+        return EventStreamResponse(queue, headers, heartbeat=settings.keepalive_seconds,
+                                   with_ids=False, first=[missing])  # fmt: skip
+    if run["status"] in TERMINAL_RUN_STATUSES and not bus.ended(run_id):
+        bus.unsubscribe(run_id, queue)
+        queue.put_nowait(END)
+    on_disconnect = None
+    if query_flag(request, "cancel_on_disconnect"):
+
+        def on_disconnect() -> None:
+            engine.cancel(run_id, "client disconnected")
+
+    return EventStreamResponse(
+        queue,
+        headers,
+        heartbeat=settings.keepalive_seconds,
+        with_ids=bool(run["kwargs"].get("resumable")),
+        modes=stream_modes(request),
+        on_close=lambda: bus.unsubscribe(run_id, queue),
+        on_disconnect=on_disconnect,
+    )

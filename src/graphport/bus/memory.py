@@ -1,20 +1,60 @@
-"""MemoryBus: run completion and live events inside one process (the default with SQLite).
+"""MemoryBus: run completion and live run events inside one process (the default with SQLite).
 
-Waiters register before a run can finish (the engine registers them when it creates the run),
-so no completion is missed; nothing here polls.
+Waiters and subscribers register before a run can finish (the engine registers them when it
+creates the run, or they find the run already ended), so nothing is missed; nothing here polls.
+
+Each run's events get a per-run sequence number; their SSE id is `<unix ms>-<seq>`, unique and
+increasing within the run. Events of runs created with `stream_resumable` are kept (at most
+`max_events` per run, for `retention` seconds after the run ends) so a client can resume after a
+`Last-Event-ID`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import defaultdict
-from typing import Any
+from dataclasses import dataclass, field
+
+END = None  # the sentinel a subscriber's queue receives when the run has ended
+
+
+@dataclass(slots=True)
+class Event:
+    id: str
+    seq: int
+    event: str
+    data: bytes
+
+
+@dataclass
+class _RunLog:
+    resumable: bool
+    seq: int = 0
+    events: list[Event] = field(default_factory=list)
+    ended: bool = False
+
+
+def event_seq(last_event_id: str) -> int:
+    """The sequence number inside a `Last-Event-ID` (`<ms>-<seq>`, or a bare number)."""
+    text = last_event_id.strip()
+    try:
+        return int(text)  # "0" and "-1" replay everything
+    except ValueError:
+        pass
+    try:
+        return int(text.rsplit("-", 1)[-1])
+    except ValueError:
+        return -1
 
 
 class MemoryBus:
-    def __init__(self) -> None:
+    def __init__(self, retention: float = 600.0, max_events: int = 10_000) -> None:
+        self.retention = retention
+        self.max_events = max_events
         self._done: dict[str, list[asyncio.Future[bytes]]] = defaultdict(list)
-        self._subscribers: dict[str, list[asyncio.Queue[Any]]] = defaultdict(list)
+        self._subscribers: dict[str, list[asyncio.Queue[Event | None]]] = defaultdict(list)
+        self._logs: dict[str, _RunLog] = {}
 
     # -- completion --------------------------------------------------------------------------
 
@@ -32,33 +72,69 @@ class MemoryBus:
                 del self._done[run_id]
 
     def done(self, run_id: str, body: bytes) -> None:
+        """The run has ended: wake its waiters, end its subscribers' streams."""
         for fut in self._done.pop(run_id, ()):
             if not fut.done():
                 fut.set_result(body)
         for q in self._subscribers.pop(run_id, ()):
-            q.put_nowait(None)
-
-    def has_waiters(self, run_id: str) -> bool:
-        return run_id in self._done
+            q.put_nowait(END)
+        log = self._logs.get(run_id)
+        if log is not None:
+            log.ended = True
+            if log.resumable:
+                asyncio.get_running_loop().call_later(self.retention, self._logs.pop, run_id, None)
+            else:
+                del self._logs[run_id]
 
     # -- live events -------------------------------------------------------------------------
 
-    def subscribe(self, run_id: str) -> asyncio.Queue[Any]:
-        """A queue receiving (event, data) pairs of the run, then None when it ends."""
-        q: asyncio.Queue[Any] = asyncio.Queue()
-        self._subscribers[run_id].append(q)
+    def open_stream(self, run_id: str, *, resumable: bool) -> None:
+        """Called when the run starts executing."""
+        self._logs[run_id] = _RunLog(resumable=resumable)
+
+    def wants_events(self, run_id: str) -> bool:
+        """Whether publishing now reaches anyone (a subscriber, or a resumable log)."""
+        if run_id in self._subscribers:
+            return True
+        log = self._logs.get(run_id)
+        return log is not None and log.resumable
+
+    def publish(self, run_id: str, event: str, data: bytes) -> None:
+        log = self._logs.get(run_id)
+        if log is None:
+            log = self._logs[run_id] = _RunLog(resumable=False)
+        log.seq += 1
+        item = Event(f"{int(time.time() * 1000)}-{log.seq}", log.seq, event, data)
+        if log.resumable:
+            log.events.append(item)
+            if len(log.events) > self.max_events:
+                del log.events[0]
+        for q in self._subscribers.get(run_id, ()):
+            q.put_nowait(item)
+
+    def subscribe(self, run_id: str, after: int | None = None) -> asyncio.Queue[Event | None]:
+        """A queue of the run's events: first the kept ones after sequence `after` (when given),
+        then live ones, then END. A run already ended (or unknown) gives its kept events and END.
+        """
+        q: asyncio.Queue[Event | None] = asyncio.Queue()
+        log = self._logs.get(run_id)
+        if after is not None and log is not None:
+            for item in log.events:
+                if item.seq > after:
+                    q.put_nowait(item)
+        if log is not None and log.ended:
+            q.put_nowait(END)
+        else:
+            self._subscribers[run_id].append(q)
         return q
 
-    def unsubscribe(self, run_id: str, q: asyncio.Queue[Any]) -> None:
+    def unsubscribe(self, run_id: str, q: asyncio.Queue[Event | None]) -> None:
         subs = self._subscribers.get(run_id)
         if subs and q in subs:
             subs.remove(q)
             if not subs:
                 del self._subscribers[run_id]
 
-    def has_subscribers(self, run_id: str) -> bool:
-        return run_id in self._subscribers
-
-    def publish(self, run_id: str, event: str, data: Any) -> None:
-        for q in self._subscribers.get(run_id, ()):
-            q.put_nowait((event, data))
+    def ended(self, run_id: str) -> bool:
+        log = self._logs.get(run_id)
+        return log is not None and log.ended

@@ -139,6 +139,8 @@ async def execute(graph: Pregel, prep: Prepared, publish: Publish | None = None)
                 ns, mode, data = chunk
             else:
                 ns, (mode, data) = (), chunk
+            if publish is not None:
+                publish(ns, mode, data)
             if not ns and mode == "values":
                 if isinstance(data, dict) and "__interrupt__" in data:
                     for item in data["__interrupt__"]:
@@ -147,8 +149,6 @@ async def execute(graph: Pregel, prep: Prepared, publish: Publish | None = None)
                             outcome.interrupts.append(item)
                     data = {k: v for k, v in data.items() if k != "__interrupt__"}
                 outcome.values = data
-            if publish is not None:
-                publish(ns, mode, data)
     except asyncio.CancelledError:
         raise
     except Exception as exc:

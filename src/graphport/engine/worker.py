@@ -15,9 +15,11 @@ from typing import Any
 
 from langgraph.checkpoint.memory import InMemorySaver
 
+from graphport import serde
 from graphport.bus.memory import MemoryBus
 from graphport.config import Settings
-from graphport.engine.executor import Outcome, error_payload, execute
+from graphport.engine.events import EventEncoder
+from graphport.engine.executor import Outcome, Publish, error_payload, execute
 from graphport.engine.feedback import FeedbackLinks
 from graphport.engine.prepare import prepare
 from graphport.engine.webhooks import WebhookSender, build_payload
@@ -150,10 +152,27 @@ class Worker:
         task.cancel()
         return True
 
+    def _emit(self, run_id: str, event: str, data: Any) -> None:
+        if self.bus.wants_events(run_id):
+            self.bus.publish(run_id, event, serde.dumps(data))
+
+    def _publisher(self, run_id: str, stream_mode: list[str]) -> Publish:
+        """Turn graph chunks into SSE events, only while someone can receive them."""
+        encoder = EventEncoder(stream_mode)
+        bus = self.bus
+
+        def publish(ns: tuple[str, ...], mode: str, data: Any) -> None:
+            if bus.wants_events(run_id):
+                for name, payload in encoder.encode(ns, mode, data):
+                    bus.publish(run_id, name, serde.dumps(payload))
+
+        return publish
+
     async def _execute(self, run: Run) -> None:
         started_at = iso()
         run_id = run["run_id"]
         kw = run["kwargs"]
+        self.bus.open_stream(run_id, resumable=bool(kw.get("resumable")))
         temporary = bool(kw.get("temporary"))
         entry = self.graphs.get(kw["config"]["configurable"].get("graph_id", ""))
         checkpointer = self.ephemeral if temporary else self.storage.checkpointer
@@ -171,9 +190,11 @@ class Worker:
                     context=kw.get("context"),
                 ) as graph:
                     prep = prepare(run, graph, attempt=1, cacheable=not entry.is_factory)
+                    publish = self._publisher(run_id, prep.stream_mode)
+                    self._emit(run_id, "metadata", {"run_id": run_id, "attempt": 1})
                     try:
                         async with asyncio.timeout(self.settings.run_timeout):
-                            outcome = await execute(graph, prep)
+                            outcome = await execute(graph, prep, publish)
                     except TimeoutError:
                         outcome = Outcome(
                             status="timeout",
@@ -257,6 +278,10 @@ class Worker:
                 )
         if outcome.status == "error":
             log.info("run %s failed: %s", run_id, outcome.error)
+        if outcome.error is not None:
+            self._emit(run_id, "error", outcome.error)
+        if outcome.feedback:
+            self._emit(run_id, "feedback", outcome.feedback)
         self.bus.done(run_id, body)
 
     async def stop(self, grace: float = 5.0) -> None:
