@@ -37,6 +37,8 @@ class Settings:
     log_level: str = "info"
     public_url: str = ""  # how clients reach this server (feedback links); default from host/port
     feedback_ttl: float = 7 * 86400.0
+    stream_retention: float = 600.0  # seconds a resumable run's events are kept after it ends
+    stream_max_events: int = 10_000  # events kept per resumable run (oldest dropped first)
     # The parsed langgraph.json
     graphs: dict[str, Any] = dataclasses.field(default_factory=dict)
     dependencies: list[str] = dataclasses.field(default_factory=list)
@@ -107,6 +109,8 @@ def load_settings(
         log_level=str(_env("LOG_LEVEL", "info")).lower(),
         public_url=str(_env("PUBLIC_URL", "")),
         feedback_ttl=float(_env("FEEDBACK_TTL_SECONDS", 7 * 86400.0)),
+        stream_retention=float(_env("STREAM_RETENTION_SECONDS", 600.0)),
+        stream_max_events=int(_env("STREAM_MAX_EVENTS", 10_000)),
         graphs=raw["graphs"],
         dependencies=list(raw.get("dependencies") or []),
         env=raw.get("env"),

@@ -310,3 +310,51 @@ def test_running_run_is_resumed_after_a_crash(own_server: Server, tmp_path: Path
             assert c.get(loc).json()["status"] == "success"
     finally:
         again.stop()
+
+
+def test_update_only_command_on_a_fresh_thread_is_a_clear_400(
+    http: httpx.Client, graphport_only: None
+) -> None:
+    """The reference fails the run with an obscure TypeError (spec §7 #12)."""
+    r = wait(http, assistant_id="echo", command={"update": {"messages": ["u"]}})
+    assert r.status_code == 400
+    assert "only `update`" in r.json()["detail"]
+
+
+def test_join_with_cancel_on_disconnect(http: httpx.Client, url: str) -> None:
+    with httpx.Client(base_url=url, timeout=30) as other:
+        with other.stream(
+            "POST",
+            "/runs/wait",
+            json={
+                "assistant_id": "sleepy",
+                "input": {"messages": [], "sleep": 30},
+                "on_completion": "keep",
+            },
+        ) as resp:
+            loc = resp.headers["content-location"]
+            with httpx.Client(base_url=url, timeout=30) as joiner:
+                with joiner.stream("GET", loc + "/join", params={"cancel_on_disconnect": "true"}):
+                    _wait_for(lambda: http.get(loc).json()["status"] == "running")
+            _wait_for(lambda: http.get(loc).json()["status"] == "interrupted")
+            body = b"".join(resp.iter_bytes())
+    assert httpx.Response(200, content=body).json()["__error__"]["error"] == "UserInterrupt"
+
+
+def test_run_timeout_is_reported(tmp_path: Path, server: Server) -> None:
+    if server.process is None:
+        pytest.skip("needs a graphport server with a short run timeout")
+    srv = start_server(tmp_path, extra_env={"GRAPHPORT_RUN_TIMEOUT": "0.5"})
+    try:
+        with httpx.Client(base_url=srv.url, timeout=30) as c:
+            r = c.post(
+                "/runs/wait",
+                json={"assistant_id": "sleepy", "input": {"messages": [], "sleep": 30},
+                      "on_completion": "keep"},
+            )  # fmt: skip
+            assert r.json()["__error__"]["error"] == "TimeoutError"
+            assert c.get(r.headers["content-location"]).json()["status"] == "timeout"
+            thread = c.get("/threads/" + r.headers["content-location"].split("/")[2]).json()
+            assert thread["status"] == "error" and thread["error"]["error"] == "TimeoutError"
+    finally:
+        srv.stop()

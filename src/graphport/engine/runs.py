@@ -102,6 +102,12 @@ class RunEngine:
         command = body.get("command")
         if stateless and command and "resume" in command:
             raise errors.BadRequest("You must provide a thread_id when resuming.")
+        if stateless and command and command.get("update") is not None and not command.get("goto"):
+            # langgraph fails such a run with "'NoneType' object is not iterable"
+            raise errors.BadRequest(
+                "A command with only `update` needs a thread that has state: a stateless run "
+                "starts from an empty thread. Send `input`, or add `goto`."
+            )
         configurable = (body.get("config") or {}).get("configurable") or {}
         if any(k not in RESERVED_CONFIGURABLE for k in configurable) and body.get("context"):
             raise errors.BadRequest(
