@@ -94,7 +94,7 @@ class RunEngine:
         """The reference's checks after schema validation, in its order; returns the assistant
         id (its existence is checked last, by the caller)."""
         assistant_id = self.parse_assistant_id(body["assistant_id"])
-        if body.get("checkpoint_id") is not None:
+        if body.get("checkpoint_id"):
             try:
                 uuid.UUID(str(body["checkpoint_id"]))
             except ValueError:

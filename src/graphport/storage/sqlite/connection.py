@@ -1,0 +1,111 @@
+"""The one thread that owns graphport's SQLite connection, and the base of the mixins.
+
+All of graphport's own reads and writes go through this thread (datasette's single-writer
+pattern). It takes every operation queued while it was busy and runs them in one transaction
+(group commit), each inside a savepoint so a failing operation rolls back alone; the waiting
+coroutines are woken once per batch. Operations run in the order they were submitted, so a read
+always sees every write submitted before it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class Connection(threading.Thread):
+    """The one thread that owns graphport's SQLite connection."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(name="graphport-sqlite", daemon=True)
+        self.path = path
+        self.queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.ready = threading.Event()
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=10000")
+        except BaseException as exc:
+            self.error = exc
+            self.ready.set()
+            return
+        self.ready.set()
+        get, get_nowait = self.queue.get, self.queue.get_nowait
+        while True:
+            item = get()
+            if item is None:
+                break
+            batch = [item]
+            while True:
+                try:
+                    nxt = get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    self.queue.put(None)
+                    break
+                batch.append(nxt)
+            self._run_batch(conn, batch)
+        conn.close()
+
+    @staticmethod
+    def _run_batch(conn: sqlite3.Connection, batch: list[Any]) -> None:
+        done: list[tuple[Any, asyncio.Future[Any] | None, Any, BaseException | None]] = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for fn, loop, fut in batch:
+                conn.execute("SAVEPOINT op")
+                try:
+                    result = fn(conn)
+                except BaseException as exc:
+                    conn.execute("ROLLBACK TO op")
+                    conn.execute("RELEASE op")
+                    done.append((loop, fut, None, exc))
+                else:
+                    conn.execute("RELEASE op")
+                    done.append((loop, fut, result, None))
+            conn.execute("COMMIT")
+        except BaseException as exc:  # the commit itself failed: every operation failed
+            if conn.in_transaction:
+                conn.rollback()
+            done = [(loop, fut, None, exc) for _, loop, fut in batch]
+        by_loop: dict[Any, list[Any]] = {}
+        for loop, fut, result, exc in done:
+            if fut is not None:
+                by_loop.setdefault(loop, []).append((fut, result, exc))
+        for loop, items in by_loop.items():
+            loop.call_soon_threadsafe(_resolve, items)
+
+
+def _resolve(items: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
+    for fut, result, exc in items:
+        if fut.cancelled():
+            continue
+        if exc is None:
+            fut.set_result(result)
+        else:
+            fut.set_exception(exc)
+
+
+class SqliteBase:
+    """What every SQLite mixin builds on: `_submit` an operation to the connection thread."""
+
+    _conn: Connection | None
+
+    def _submit(self, fn: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
+        assert self._conn is not None, "storage is not open"
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[T] = loop.create_future()
+        self._conn.queue.put((fn, loop, fut))
+        return fut

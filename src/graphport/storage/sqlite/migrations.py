@@ -1,0 +1,104 @@
+"""Schema of graphport's SQLite tables: an append-only list, index + 1 = version."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = [
+    """
+    CREATE TABLE assistants (
+        assistant_id TEXT PRIMARY KEY,
+        graph_id TEXT NOT NULL,
+        config TEXT NOT NULL,
+        context TEXT NOT NULL,
+        metadata TEXT NOT NULL,
+        name TEXT NOT NULL,
+        description TEXT,
+        version INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE threads (
+        thread_id TEXT PRIMARY KEY,
+        status TEXT NOT NULL,
+        metadata TEXT NOT NULL,
+        config TEXT NOT NULL,
+        "values" TEXT,
+        interrupts TEXT,
+        error TEXT,
+        temporary INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        state_updated_at TEXT NOT NULL
+    );
+    CREATE TABLE runs (
+        run_id TEXT PRIMARY KEY,
+        thread_id TEXT NOT NULL REFERENCES threads(thread_id) ON DELETE CASCADE,
+        assistant_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        metadata TEXT NOT NULL,
+        kwargs TEXT NOT NULL,
+        multitask_strategy TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        due REAL NOT NULL,
+        attempt INTEGER NOT NULL DEFAULT 0,
+        result BLOB
+    );
+    CREATE INDEX runs_by_thread ON runs (thread_id, created_at);
+    CREATE INDEX runs_by_status ON runs (status, due);
+    """,
+    """
+    CREATE TABLE webhooks (
+        run_id TEXT PRIMARY KEY,
+        thread_id TEXT NOT NULL,
+        url TEXT NOT NULL,
+        payload BLOB NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt REAL NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX webhooks_by_status ON webhooks (status, next_attempt);
+    CREATE TABLE webhook_attempts (
+        run_id TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        url TEXT NOT NULL,
+        at TEXT NOT NULL,
+        status_code INTEGER,
+        error TEXT,
+        duration_ms REAL NOT NULL,
+        PRIMARY KEY (run_id, attempt)
+    );
+    """,
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+    CREATE TABLE feedback (
+        feedback_id TEXT PRIMARY KEY,
+        run_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        score REAL,
+        value TEXT,
+        comment TEXT,
+        created_at TEXT NOT NULL,
+        UNIQUE (run_id, key)
+    );
+    """,
+]
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    conn.execute("CREATE TABLE IF NOT EXISTS graphport_migrations (version INTEGER PRIMARY KEY)")
+    done = conn.execute("SELECT coalesce(max(version), 0) FROM graphport_migrations").fetchone()[0]
+    for version, script in enumerate(MIGRATIONS, start=1):
+        if version <= done:
+            continue
+        for statement in script.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        conn.execute("INSERT INTO graphport_migrations (version) VALUES (?)", (version,))
+        log.info("applied SQLite migration %d", version)

@@ -1,0 +1,78 @@
+"""Row <-> record conversions shared by the SQLite mixins."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from graphport.models import Assistant, Run, Thread, iso
+
+RUN_COLUMNS = (
+    "run_id, thread_id, assistant_id, status, metadata, kwargs, multitask_strategy, "
+    "created_at, updated_at"
+)
+THREAD_COLUMNS = (
+    'thread_id, status, metadata, config, "values", interrupts, error, created_at, updated_at, '
+    "state_updated_at"
+)
+
+
+def dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def run_from_row(row: tuple[Any, ...]) -> Run:
+    return {
+        "run_id": row[0],
+        "thread_id": row[1],
+        "assistant_id": row[2],
+        "metadata": orjson.loads(row[4]),
+        "status": row[3],
+        "kwargs": orjson.loads(row[5]),
+        "multitask_strategy": row[6],
+        "created_at": row[7],
+        "updated_at": row[8],
+        "langsmith_session_name": None,
+    }
+
+
+def thread_from_row(row: tuple[Any, ...]) -> Thread:
+    thread: Thread = {
+        "thread_id": row[0],
+        "status": row[1],
+        "metadata": orjson.loads(row[2]),
+        "config": orjson.loads(row[3]),
+        "created_at": row[7],
+        "updated_at": row[8],
+        "state_updated_at": row[9],
+        "values": orjson.loads(row[4]) if row[4] is not None else None,
+    }
+    if row[5] is not None:  # a run has finished on this thread
+        thread["error"] = orjson.loads(row[6]) if row[6] is not None else None
+        thread["interrupts"] = orjson.loads(row[5])
+    return thread
+
+
+def assistant_from_row(row: tuple[Any, ...]) -> Assistant:
+    return {
+        "assistant_id": row[0],
+        "graph_id": row[1],
+        "config": orjson.loads(row[2]),
+        "context": orjson.loads(row[3]),
+        "metadata": orjson.loads(row[4]),
+        "name": row[5],
+        "description": row[6],
+        "created_at": row[8],
+        "updated_at": row[9],
+        "version": row[7],
+    }
+
+
+def now_iso() -> str:
+    return iso()
+
+
+def due_of(run: Run) -> float:
+    return datetime.fromisoformat(run["created_at"]).timestamp()

@@ -1,0 +1,202 @@
+"""Runs in SQLite: creation with claim, claims, ends."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from typing import Any
+
+from graphport.models import Run, Thread
+from graphport.storage.base import RunFinish
+from graphport.storage.sqlite.connection import SqliteBase
+from graphport.storage.sqlite.rows import (
+    RUN_COLUMNS,
+    due_of,
+    dumps,
+    now_iso,
+    run_from_row,
+)
+
+
+class RunsMixin(SqliteBase):
+    # -- runs --------------------------------------------------------------------------------
+
+    async def create_run(self, run: Run, thread: Thread | None, *, claim: bool) -> bool:
+        run_row = (
+            run["run_id"],
+            run["thread_id"],
+            run["assistant_id"],
+            run["status"],
+            dumps(run["metadata"]),
+            dumps(run["kwargs"]),
+            run["multitask_strategy"],
+            run["created_at"],
+            run["updated_at"],
+        )
+        due = due_of(run)
+        thread_row = None
+        if thread is not None:
+            thread_row = (
+                thread["thread_id"],
+                thread["status"],
+                dumps(thread["metadata"]),
+                dumps(thread["config"]),
+                int(bool(thread.get("temporary"))),
+                thread["created_at"],
+                thread["updated_at"],
+                thread["state_updated_at"],
+            )
+
+        def op(conn: sqlite3.Connection) -> bool:
+            if thread_row is not None:
+                conn.execute(
+                    "INSERT INTO threads (thread_id, status, metadata, config, temporary,"
+                    " created_at, updated_at, state_updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    thread_row,
+                )
+            claimed = claim and due <= time.time()
+            if claimed and thread_row is None:
+                claimed = not conn.execute(
+                    "SELECT 1 FROM runs WHERE thread_id = ? AND status IN ('pending', 'running')",
+                    (run_row[1],),
+                ).fetchone()
+            row = list(run_row)
+            if claimed:
+                row[3] = "running"
+            conn.execute(
+                f"INSERT INTO runs ({RUN_COLUMNS}, due, attempt) VALUES"
+                " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*row, due, 1 if claimed else 0),
+            )
+            conn.execute(
+                "UPDATE threads SET status = 'busy', updated_at = ? WHERE thread_id = ?",
+                (run_row[8], run_row[1]),
+            )
+            return claimed
+
+        claimed = await self._submit(op)
+        if claimed:
+            run["status"] = "running"
+        return claimed
+
+    async def claim_runs(self, limit: int, now: float) -> tuple[list[Run], float | None]:
+        def op(conn: sqlite3.Connection) -> tuple[list[Run], float | None]:
+            candidates = conn.execute(
+                f"SELECT {RUN_COLUMNS} FROM runs r WHERE status = 'pending' AND due <= ?"
+                " AND NOT EXISTS (SELECT 1 FROM runs o WHERE o.thread_id = r.thread_id"
+                " AND o.status = 'running')"
+                " AND NOT EXISTS (SELECT 1 FROM runs o WHERE o.thread_id = r.thread_id"
+                " AND o.status = 'pending' AND (o.due < r.due OR (o.due = r.due AND"
+                " o.run_id < r.run_id)))"
+                " ORDER BY due, run_id LIMIT ?",
+                (now, limit),
+            ).fetchall()
+            claimed = []
+            stamp = now_iso()
+            for row in candidates:
+                conn.execute(
+                    "UPDATE runs SET status = 'running', attempt = attempt + 1, updated_at = ?"
+                    " WHERE run_id = ?",
+                    (stamp, row[0]),
+                )
+                run = run_from_row(row)
+                run["status"] = "running"
+                claimed.append(run)
+            nxt = conn.execute(
+                "SELECT min(due) FROM runs WHERE status = 'pending' AND due > ?", (now,)
+            ).fetchone()[0]
+            return claimed, nxt
+
+        return await self._submit(op)
+
+    async def get_run(self, thread_id: str, run_id: str) -> Run | None:
+        def op(conn: sqlite3.Connection) -> Run | None:
+            row = conn.execute(
+                f"SELECT {RUN_COLUMNS} FROM runs WHERE run_id = ? AND thread_id = ?",
+                (run_id, thread_id),
+            ).fetchone()
+            return run_from_row(row) if row else None
+
+        return await self._submit(op)
+
+    async def get_run_result(self, run_id: str) -> tuple[str, bytes | None] | None:
+        def op(conn: sqlite3.Connection) -> tuple[str, bytes | None] | None:
+            row = conn.execute(
+                "SELECT status, result FROM runs WHERE run_id = ?", (run_id,)
+            ).fetchone()
+            return (row[0], row[1]) if row else None
+
+        return await self._submit(op)
+
+    async def list_runs(
+        self, thread_id: str, *, limit: int, offset: int, status: str | None
+    ) -> list[Run]:
+        def op(conn: sqlite3.Connection) -> list[Run]:
+            sql = f"SELECT {RUN_COLUMNS} FROM runs WHERE thread_id = ?"
+            args: list[Any] = [thread_id]
+            if status:
+                sql += " AND status = ?"
+                args.append(status)
+            sql += " ORDER BY created_at DESC, run_id DESC LIMIT ? OFFSET ?"
+            return [run_from_row(r) for r in conn.execute(sql, [*args, limit, offset])]
+
+        return await self._submit(op)
+
+    async def finish_run(self, finish: RunFinish) -> None:
+        f = finish
+        stamp = now_iso()
+
+        def outbox(conn: sqlite3.Connection) -> None:
+            if f.webhook is not None:
+                conn.execute(
+                    "INSERT OR REPLACE INTO webhooks (run_id, thread_id, url, payload, status,"
+                    " attempts, next_attempt, created_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?)",
+                    (f.run_id, f.thread_id, f.webhook[0], f.webhook[1], time.time(), stamp, stamp),
+                )
+
+        if f.delete_thread:
+
+            def op(conn: sqlite3.Connection) -> None:
+                conn.execute("DELETE FROM runs WHERE thread_id = ?", (f.thread_id,))
+                conn.execute("DELETE FROM threads WHERE thread_id = ?", (f.thread_id,))
+                outbox(conn)
+
+        else:
+            values = dumps(f.thread_values) if f.thread_values is not None else None
+            interrupts = dumps(f.thread_interrupts)
+            error = dumps(f.thread_error) if f.thread_error is not None else None
+
+            def op(conn: sqlite3.Connection) -> None:
+                conn.execute(
+                    "UPDATE runs SET status = ?, result = ?, updated_at = ? WHERE run_id = ?",
+                    (f.status, f.result, stamp, f.run_id),
+                )
+                busy = conn.execute(
+                    "SELECT 1 FROM runs WHERE thread_id = ? AND status IN ('pending', 'running')",
+                    (f.thread_id,),
+                ).fetchone()
+                conn.execute(
+                    'UPDATE threads SET status = ?, "values" = ?, interrupts = ?, error = ?,'
+                    " updated_at = ?, state_updated_at = ? WHERE thread_id = ?",
+                    (
+                        "busy" if busy else f.thread_status,
+                        values,
+                        interrupts,
+                        error,
+                        stamp,
+                        stamp,
+                        f.thread_id,
+                    ),
+                )
+                outbox(conn)
+
+        await self._submit(op)
+
+    async def requeue_running_runs(self) -> int:
+        def op(conn: sqlite3.Connection) -> int:
+            return conn.execute(
+                "UPDATE runs SET status = 'pending' WHERE status = 'running'"
+            ).rowcount
+
+        return await self._submit(op)
