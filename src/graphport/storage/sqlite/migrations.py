@@ -88,6 +88,27 @@ MIGRATIONS = [
         UNIQUE (run_id, key)
     );
     """,
+    """
+    CREATE TABLE assistant_versions (
+        assistant_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        graph_id TEXT NOT NULL,
+        config TEXT NOT NULL,
+        context TEXT NOT NULL,
+        metadata TEXT NOT NULL,
+        name TEXT NOT NULL,
+        description TEXT,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (assistant_id, version)
+    );
+    INSERT INTO assistant_versions
+        SELECT assistant_id, version, graph_id, config, context, metadata, name, description,
+               created_at FROM assistants;
+    ALTER TABLE threads ADD COLUMN ttl TEXT;
+    ALTER TABLE threads ADD COLUMN expires_at REAL;
+    CREATE INDEX threads_by_expiry ON threads (expires_at) WHERE expires_at IS NOT NULL;
+    CREATE INDEX threads_by_created ON threads (created_at);
+    """,
 ]
 
 
