@@ -27,6 +27,7 @@ from graphport.bus.memory import MemoryBus
 from graphport.config import Settings
 from graphport.engine.feedback import FeedbackLinks
 from graphport.engine.runs import RunEngine
+from graphport.engine.threads import ThreadOps
 from graphport.engine.webhooks import WebhookSender
 from graphport.engine.worker import Worker
 from graphport.graphs import GraphEntry, load_graphs
@@ -95,7 +96,9 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
         engine = RunEngine(settings, storage, graphs, bus, worker)
         app.state.settings = settings
         app.state.engine = engine
+        app.state.threads = threads = ThreadOps(storage, graphs, worker)
         await engine.start()
+        sweeper = asyncio.create_task(threads.sweep_expired(settings.ttl_sweep_seconds))
         log.info("data: %s", storage.location)
         log.info("graphs: %s", ", ".join(f"{g} ({e.source})" for g, e in graphs.items()))
         log.info(
@@ -104,6 +107,7 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
         try:
             yield
         finally:
+            sweeper.cancel()
             await worker.stop()
             await webhooks.stop()
             await storage.close()

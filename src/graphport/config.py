@@ -39,6 +39,7 @@ class Settings:
     feedback_ttl: float = 7 * 86400.0
     stream_retention: float = 600.0  # seconds a resumable run's events are kept after it ends
     stream_max_events: int = 10_000  # events kept per resumable run (oldest dropped first)
+    ttl_sweep_seconds: float = 60.0  # how often expired threads are looked for
     # The parsed langgraph.json
     graphs: dict[str, Any] = dataclasses.field(default_factory=dict)
     dependencies: list[str] = dataclasses.field(default_factory=list)
@@ -111,6 +112,7 @@ def load_settings(
         feedback_ttl=float(_env("FEEDBACK_TTL_SECONDS", 7 * 86400.0)),
         stream_retention=float(_env("STREAM_RETENTION_SECONDS", 600.0)),
         stream_max_events=int(_env("STREAM_MAX_EVENTS", 10_000)),
+        ttl_sweep_seconds=float(_env("TTL_SWEEP_SECONDS", 60.0)),
         graphs=raw["graphs"],
         dependencies=list(raw.get("dependencies") or []),
         env=raw.get("env"),

@@ -11,6 +11,7 @@ from typing import Any, Literal, TypedDict
 RunStatus = Literal["pending", "running", "success", "error", "timeout", "interrupted"]
 ThreadStatus = Literal["idle", "busy", "interrupted", "error"]
 TERMINAL_RUN_STATUSES = frozenset({"success", "error", "timeout", "interrupted"})
+THREAD_SORT_FIELDS = frozenset({"thread_id", "status", "created_at", "updated_at"})
 
 
 class Assistant(TypedDict):

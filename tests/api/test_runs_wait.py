@@ -71,7 +71,10 @@ def test_interrupt_body_keeps_values(http: httpx.Client) -> None:
     assert item["response_schema"] is None
 
 
-def test_parallel_interrupts_are_all_reported_once(http: httpx.Client) -> None:
+def test_parallel_interrupts_are_all_reported_once(
+    http: httpx.Client, graphport_only: None
+) -> None:
+    # §7 #3: graphport de-duplicates interrupts seen in both values and updates
     body = wait(
         http,
         assistant_id="parallel_hitl",
@@ -126,7 +129,10 @@ def test_chat_messages_are_serialised_as_dicts(http: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize("mode", ["updates", ["updates"], ["custom", "debug"], "events"])
-def test_body_has_final_values_whatever_stream_mode(http: httpx.Client, mode: object) -> None:
+def test_body_has_final_values_whatever_stream_mode(
+    http: httpx.Client, mode: object, graphport_only: None
+) -> None:
+    # §7 #4: graphport tracks values for the result whatever the stream_mode (reference: {})
     body = wait(http, assistant_id="echo", input={"messages": ["x"]}, stream_mode=mode).json()
     assert body == {"messages": ["x", "hi"], "count": 1}
 

@@ -142,9 +142,7 @@ SCHEMA_CASES: list[tuple[str, dict[str, Any], str]] = [
     (
         "missing-assistant_id",
         {"input": {}},
-        schema_error(
-            '"assistant_id" is a required property', "required", RSC, "", '{"input":{}}'
-        ),
+        schema_error('"assistant_id" is a required property', "required", RSC, "", '{"input":{}}'),
     ),
     (
         # two violations: the first reported is the missing property
@@ -423,7 +421,9 @@ def test_unknown_graph_lists_every_registered_graph_in_config_order(http: httpx.
 
 
 def test_unknown_assistant_uuid(http: httpx.Client) -> None:
-    assert_error(wait(http, {**BASE, "assistant_id": UNKNOWN_UUID}), 404, "Thread or assistant not found.")
+    assert_error(
+        wait(http, {**BASE, "assistant_id": UNKNOWN_UUID}), 404, "Thread or assistant not found."
+    )
 
 
 def test_assistant_uuid_is_case_insensitive(http: httpx.Client) -> None:
@@ -471,7 +471,7 @@ def test_resume_needs_a_thread(http: httpx.Client, body: dict[str, Any]) -> None
     assert_error(wait(http, body), 400, RESUME)
 
 
-# -------------------------------------------------------------------------------- configurable+context
+# ------------------------------------------------------------------------ configurable+context
 
 
 @pytest.mark.parametrize(
@@ -484,7 +484,9 @@ def test_resume_needs_a_thread(http: httpx.Client, body: dict[str, Any]) -> None
     ],
     ids=json.dumps,
 )
-def test_configurable_and_context_together(http: httpx.Client, configurable: dict[str, Any]) -> None:
+def test_configurable_and_context_together(
+    http: httpx.Client, configurable: dict[str, Any]
+) -> None:
     body = {**BASE, "config": {"configurable": configurable}, "context": {"b": 1}}
     assert_error(wait(http, body), 400, BOTH_CONFIGURABLE_AND_CONTEXT)
 
@@ -499,8 +501,14 @@ def test_configurable_and_context_together(http: httpx.Client, configurable: dic
         ({"__pregel_node_finished": 1}, {"b": 1}),
         ({"__context_provided__": 1}, {"b": 1}),
     ],
-    ids=["empty-configurable", "empty-context", "reserved-only", "after-seconds",
-         "pregel-node-finished", "context-provided"],  # fmt: skip
+    ids=[
+        "empty-configurable",
+        "empty-context",
+        "reserved-only",
+        "after-seconds",
+        "pregel-node-finished",
+        "context-provided",
+    ],
 )
 def test_configurable_and_context_not_both_set(
     http: httpx.Client, configurable: dict[str, Any], context: dict[str, Any] | None
@@ -631,8 +639,12 @@ ORDER_CASES: list[tuple[str, dict[str, Any], int, str]] = [
     ),
     (
         "both-before-unknown-uuid",
-        {**BASE, "assistant_id": UNKNOWN_UUID, "config": {"configurable": {"a": 1}},
-         "context": {"b": 1}},  # fmt: skip
+        {
+            **BASE,
+            "assistant_id": UNKNOWN_UUID,
+            "config": {"configurable": {"a": 1}},
+            "context": {"b": 1},
+        },
         400,
         BOTH_CONFIGURABLE_AND_CONTEXT,
     ),
@@ -662,8 +674,12 @@ ORDER_CASES: list[tuple[str, dict[str, Any], int, str]] = [
     ),
     (
         "resume-before-both",
-        {"assistant_id": "hitl", "command": {"resume": 1}, "config": {"configurable": {"a": 1}},
-         "context": {"b": 1}},  # fmt: skip
+        {
+            "assistant_id": "hitl",
+            "command": {"resume": 1},
+            "config": {"configurable": {"a": 1}},
+            "context": {"b": 1},
+        },
         400,
         RESUME,
     ),
@@ -681,15 +697,23 @@ ORDER_CASES: list[tuple[str, dict[str, Any], int, str]] = [
     ),
     (
         "both-before-webhook",
-        {**BASE, "config": {"configurable": {"a": 1}}, "context": {"b": 1},
-         "webhook": "http://localhost/x"},  # fmt: skip
+        {
+            **BASE,
+            "config": {"configurable": {"a": 1}},
+            "context": {"b": 1},
+            "webhook": "http://localhost/x",
+        },
         400,
         BOTH_CONFIGURABLE_AND_CONTEXT,
     ),
     (
         "both-before-unparsable-webhook",
-        {**BASE, "config": {"configurable": {"a": 1}}, "context": {"b": 1},
-         "webhook": "http://[bad"},  # fmt: skip
+        {
+            **BASE,
+            "config": {"configurable": {"a": 1}},
+            "context": {"b": 1},
+            "webhook": "http://[bad",
+        },
         400,
         BOTH_CONFIGURABLE_AND_CONTEXT,
     ),

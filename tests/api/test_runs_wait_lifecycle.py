@@ -198,7 +198,8 @@ def test_after_seconds_delays_the_start(http: httpx.Client, url: str) -> None:
     assert http.get(loc).json()["status"] == "success"
 
 
-def test_on_disconnect_cancel_interrupts_the_run(http: httpx.Client, url: str) -> None:
+def _cancel_by_disconnect(http: httpx.Client, url: str) -> str:
+    """Start a 30 s kept sleepy run with on_disconnect=cancel, drop it after its first step."""
     with httpx.Client(base_url=url, timeout=30) as other:
         with other.stream(
             "POST",
@@ -214,9 +215,21 @@ def test_on_disconnect_cancel_interrupts_the_run(http: httpx.Client, url: str) -
             state = f"/threads/{loc.split('/')[2]}/state"
             _wait_for(lambda: http.get(state).json()["values"].get("messages") == ["start"])
     _wait_for(lambda: http.get(loc).json()["status"] == "interrupted")
+    return loc
+
+
+def test_on_disconnect_cancel_interrupts_the_run(http: httpx.Client, url: str) -> None:
+    loc = _cancel_by_disconnect(http, url)
     tid = loc.split("/")[2]
     thread = http.get(f"/threads/{tid}").json()
     assert thread["values"] == {"messages": ["start"], "sleep": 30}
+
+
+def test_join_of_a_cancelled_run_reports_it(
+    http: httpx.Client, url: str, graphport_only: None
+) -> None:
+    # §7 #2: graphport marks cancellation with __error__ (reference: the bare partial values)
+    loc = _cancel_by_disconnect(http, url)
     join = http.get(loc + "/join").json()
     assert join["__error__"]["error"] == "UserInterrupt"
 
@@ -321,7 +334,8 @@ def test_update_only_command_on_a_fresh_thread_is_a_clear_400(
     assert "only `update`" in r.json()["detail"]
 
 
-def test_join_with_cancel_on_disconnect(http: httpx.Client, url: str) -> None:
+def test_join_with_cancel_on_disconnect(http: httpx.Client, url: str, graphport_only: None) -> None:
+    # §7 #2: graphport marks the cancelled /wait body with __error__ (reference: partial values)
     with httpx.Client(base_url=url, timeout=30) as other:
         with other.stream(
             "POST",

@@ -1,4 +1,9 @@
-"""Assistant routes (read side: the default assistants of the loaded graphs)."""
+"""Assistant routes: create, search, count, get, update (a new version), delete, versions, and
+the graph, schemas and subgraphs of an assistant's graph.
+
+Wherever a path names an assistant, a graph id stands for the graph's default assistant (the
+reference does so only for `/graph`, spec §7 #11).
+"""
 
 from __future__ import annotations
 
@@ -6,107 +11,391 @@ import uuid
 import warnings
 from typing import Any
 
+import jsonschema_rs
 from langgraph._internal._pydantic import create_model
-from langgraph.channels.base import BaseChannel
 from langgraph.pregel import Pregel
+from pydantic import TypeAdapter
 from starlette.requests import Request
 from starlette.responses import Response
 
 from graphport import errors
-from graphport.api.bodies import json_body, query_flag
+from graphport.api.bodies import json_body, path_uuid, validate
 from graphport.api.responses import JSONResponse
 from graphport.engine.runs import RunEngine
-from graphport.models import Assistant
+from graphport.graphs import GraphEntry
+from graphport.models import Assistant, iso
 
-SORT_FIELDS = {"assistant_id", "graph_id", "name", "created_at", "updated_at"}
+# -- request bodies ----------------------------------------------------------------------------
+# Written from the public OpenAPI description (AssistantCreate, AssistantPatch, ...). Each is a
+# root document, so jsonschema-rs messages read `schema["properties"][...]` as the reference's
+# do; `config` is checked again on its own against Config, as the reference does.
+
+_NO_NUL_KEYS = {"propertyNames": {"pattern": "^(?!.*\\\\[uU]0000)[^\\u0000]*$"}}
+_OBJECT = {"type": "object"}
+_LIMIT = {"type": "integer", "minimum": 1, "maximum": 1000, "default": 10}
+_OFFSET = {"type": "integer", "minimum": 0, "default": 0}
+ASSISTANT_FIELDS = [
+    "assistant_id", "graph_id", "name", "description", "config", "context", "created_at",
+    "updated_at", "metadata", "version",
+]  # fmt: skip
+SORT_FIELDS = ["assistant_id", "created_at", "updated_at", "name", "graph_id"]
+
+
+def _validator(properties: dict[str, Any], **extra: Any) -> Any:
+    return jsonschema_rs.validator_for({"type": "object", "properties": properties, **extra})
+
+
+CONFIG = _validator(
+    {
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "recursion_limit": {"type": "integer"},
+        "configurable": {"type": "object", **_NO_NUL_KEYS},
+    }
+)
+CREATE = _validator(
+    {
+        "assistant_id": {"type": "string", "format": "uuid"},
+        "graph_id": {"type": "string"},
+        "config": {"type": "object", **_NO_NUL_KEYS},
+        "context": {"type": "object", **_NO_NUL_KEYS},
+        "metadata": _OBJECT,
+        "if_exists": {"type": "string", "enum": ["raise", "do_nothing"], "default": "raise"},
+        "name": {"type": "string"},
+        "description": {"type": ["string", "null"]},
+    },
+    required=["graph_id"],
+)
+PATCH = _validator(
+    {
+        "graph_id": {"type": "string"},
+        "config": {"type": "object", **_NO_NUL_KEYS},
+        "context": {"type": "object", **_NO_NUL_KEYS},
+        "metadata": _OBJECT,
+        "name": {"type": "string"},
+        "description": {"type": "string"},
+    }
+)
+SEARCH = _validator(
+    {
+        "metadata": _OBJECT,
+        "graph_id": {"type": "string"},
+        "name": {"type": "string"},
+        "limit": _LIMIT,
+        "offset": _OFFSET,
+        "sort_by": {"type": "string", "enum": SORT_FIELDS},
+        "sort_order": {"type": "string", "enum": ["asc", "desc"]},
+        "select": {"type": "array", "items": {"type": "string", "enum": ASSISTANT_FIELDS}},
+    }
+)
+COUNT = _validator(
+    {"metadata": _OBJECT, "graph_id": {"type": "string"}, "name": {"type": "string"}}
+)
+VERSIONS = _validator({"metadata": _OBJECT, "limit": _LIMIT, "offset": _OFFSET})
+LATEST = _validator({"version": {"type": "integer"}})
+
+BOTH_CONFIGURABLE_AND_CONTEXT = (
+    "Cannot specify both configurable and context. Prefer setting context alone. Context was "
+    "introduced in LangGraph 0.6.0 and is the long term planned replacement for configurable."
+)
+INVALID_ID = "Invalid assistant ID: must be a UUID"
+
+
+# -- helpers -----------------------------------------------------------------------------------
 
 
 def _engine(request: Request) -> RunEngine:
     return request.app.state.engine  # type: ignore[no-any-return]
 
 
-async def _assistant(request: Request) -> Assistant:
-    """The assistant named in the path: a UUID, or a graph id for its default assistant."""
-    engine = _engine(request)
+async def _body(request: Request, validator: Any) -> dict[str, Any]:
+    body = await json_body(request, request.app.state.settings.max_body_bytes)
+    validate(validator, body)
+    return body  # type: ignore[no-any-return]
+
+
+def _path_id(request: Request) -> str:
+    """The assistant id of the path: a UUID, or a graph id for the graph's default assistant."""
     raw = request.path_params["assistant_id"]
-    if raw in engine.graphs:
-        return await engine.resolve_assistant(raw)
-    try:
-        aid = str(uuid.UUID(raw))
-    except ValueError:
-        raise errors.ValidationFailed("Invalid assistant ID: must be a UUID") from None
-    assistant = await engine.storage.get_assistant(aid)
+    entry = _engine(request).graphs.get(raw)
+    if entry is not None:
+        return entry.assistant_id
+    return path_uuid(raw, "assistant")
+
+
+def _require_graph(request: Request, graph_id: str) -> None:
+    graphs = _engine(request).graphs
+    if graph_id not in graphs:
+        raise errors.NotFound(f"Graph '{graph_id}' not found. Expected one of: {sorted(graphs)}")
+
+
+def _check_config(config: Any) -> None:
+    if config:
+        validate(CONFIG, config)
+
+
+async def _assistant(request: Request) -> tuple[Assistant, GraphEntry]:
+    """The assistant of the path and its graph; 404 as the reference words it for reads."""
+    assistant_id = _path_id(request)
+    assistant = await _engine(request).storage.get_assistant(assistant_id)
     if assistant is None:
-        raise errors.assistant_not_found(aid)
-    return assistant
+        raise errors.NotFound()
+    entry = _engine(request).graphs.get(assistant["graph_id"])
+    if entry is None:  # its graph is no longer in langgraph.json: hidden, as from search
+        raise errors.NotFound(f"assistant {assistant_id} not found")
+    return assistant, entry
+
+
+# -- create, read, update, delete --------------------------------------------------------------
+
+
+async def create_assistant(request: Request) -> Response:
+    body = await _body(request, CREATE)
+    assistant_id = body.get("assistant_id") or str(uuid.uuid4())
+    try:
+        assistant_id = str(uuid.UUID(assistant_id))
+    except ValueError:
+        raise errors.ValidationFailed(INVALID_ID) from None
+    _check_config(body.get("config"))
+    _require_graph(request, body["graph_id"])
+    config = dict(body.get("config") or {})
+    context = body.get("context")
+    if config.get("configurable") and context:
+        raise errors.BadRequest(BOTH_CONFIGURABLE_AND_CONTEXT)
+    # config.configurable and context mirror each other
+    if config.get("configurable"):
+        context = config["configurable"]
+    elif context:
+        config["configurable"] = context
+    now = iso()
+    record: Assistant = {  # type: ignore[typeddict-item]
+        "assistant_id": assistant_id,
+        "graph_id": body["graph_id"],
+        "config": config,
+        "context": context or {},
+        "metadata": body.get("metadata") or {},
+        "name": body.get("name") or "Untitled",
+        "created_at": now,
+        "updated_at": now,
+        "version": 1,
+        "description": body.get("description"),
+    }
+    stored = await _engine(request).storage.create_assistant(
+        record, if_exists=body.get("if_exists") or "raise"
+    )
+    return JSONResponse(stored)
 
 
 async def get_assistant(request: Request) -> Response:
-    return JSONResponse(await _assistant(request))
+    assistant, _ = await _assistant(request)
+    return JSONResponse(assistant)
+
+
+async def patch_assistant(request: Request) -> Response:
+    assistant_id = _path_id(request)
+    body = await _body(request, PATCH)
+    _check_config(body.get("config"))
+    graph_id = body.get("graph_id")
+    if graph_id is not None:
+        _require_graph(request, graph_id)
+    config = dict(body.get("config") or {}) or None  # an empty config changes nothing
+    context = body.get("context")
+    configurable = (config or {}).get("configurable")
+    if configurable and context:
+        raise errors.BadRequest(BOTH_CONFIGURABLE_AND_CONTEXT)
+    if configurable:
+        context = configurable
+    elif context and config is not None:
+        config["configurable"] = context
+    # context alone: the storage keeps the other config keys (the reference drops them)
+    updated = await _engine(request).storage.update_assistant(
+        assistant_id,
+        graph_id=graph_id,
+        config=config,
+        context=context,
+        metadata=body.get("metadata"),
+        name=body.get("name"),
+        description=body.get("description"),
+    )
+    if updated is None:
+        raise errors.NotFound(f"Assistant {assistant_id} not found")
+    return JSONResponse(updated)
+
+
+async def delete_assistant(request: Request) -> Response:
+    assistant_id = _path_id(request)
+    storage = _engine(request).storage
+    if await storage.get_assistant(assistant_id) is None:
+        raise errors.NotFound(f"Assistant with ID {assistant_id} not found")
+    if request.query_params.get("delete_threads", "").lower() == "true":
+        await _delete_threads(request, assistant_id)
+    # TODO: the reference also cancels the assistant's pending and running runs; that needs a
+    # "runs of an assistant" query on the runs side of the storage and worker.
+    if not await storage.delete_assistant(assistant_id):
+        raise errors.NotFound(f"Assistant with ID {assistant_id} not found")
+    return Response(status_code=204)
+
+
+async def _delete_threads(request: Request, assistant_id: str) -> None:
+    """Delete every thread whose metadata names the assistant (with its runs and checkpoints)."""
+    storage = _engine(request).storage
+    threads = request.app.state.threads
+    while True:
+        found, _ = await storage.search_threads(metadata={"assistant_id": assistant_id}, limit=100)
+        deleted = [await threads.delete(t["thread_id"]) for t in found]
+        if not any(deleted):  # nothing left, or nothing more can go
+            return
+
+
+# -- search and count --------------------------------------------------------------------------
 
 
 async def search_assistants(request: Request) -> Response:
-    body = await json_body(request, request.app.state.settings.max_body_bytes) or {}
-    if not isinstance(body, dict):
-        raise errors.ValidationFailed("Request body must be a JSON object")
-    limit = int(body.get("limit") or 10)
-    offset = int(body.get("offset") or 0)
-    sort_by = body.get("sort_by") or "created_at"
-    sort_order = (body.get("sort_order") or "desc").lower()
-    if sort_by not in SORT_FIELDS or sort_order not in ("asc", "desc"):
-        raise errors.ValidationFailed(f"Invalid sort: {sort_by} {sort_order}")
-    found, total = await _engine(request).storage.search_assistants(
-        graph_id=body.get("graph_id"),
+    body = await _body(request, SEARCH)
+    graph_id = body.get("graph_id")
+    if graph_id is not None:
+        _require_graph(request, graph_id)
+    engine = _engine(request)
+    limit, offset = int(body.get("limit", 10)), int(body.get("offset", 0))
+    found, total = await engine.storage.search_assistants(
+        graph_id=graph_id,
         name=body.get("name"),
         metadata=body.get("metadata"),
         limit=limit,
         offset=offset,
-        sort_by=sort_by,
-        sort_order=sort_order,
+        sort_by=body.get("sort_by") or "created_at",
+        # the reference ignores sort_order unless sort_by is given (always newest first)
+        sort_order=body.get("sort_order") or "desc",
+        graph_ids=list(engine.graphs),
     )
-    select = body.get("select")
     items: list[Any] = list(found)
-    if select:
-        items = [{k: a[k] for k in select if k in a} for a in found]  # type: ignore[literal-required]
+    if select := body.get("select"):
+        items = [{k: v for k, v in a.items() if k in select} for a in found]
+    # x-pagination-total is the real count. The reference sends offset+returned, plus one
+    # when more rows exist (it reads one row past the page); both agree on the last page and
+    # both put the next offset in x-pagination-next, the only header the SDK reads.
     headers = {"x-pagination-total": str(total)}
     if offset + len(found) < total:
         headers["x-pagination-next"] = str(offset + len(found))
     return JSONResponse(items, headers=headers)
 
 
-async def _graph_for(request: Request, assistant: Assistant) -> Any:
+async def count_assistants(request: Request) -> Response:
+    body = await _body(request, COUNT)
+    graph_id = body.get("graph_id")
+    if graph_id is not None:
+        _require_graph(request, graph_id)
     engine = _engine(request)
-    entry = engine.graphs.get(assistant["graph_id"])
-    if entry is None:
-        raise errors.NotFound(f"Graph '{assistant['graph_id']}' not found")
-    return entry
+    count = await engine.storage.count_assistants(
+        graph_id=graph_id,
+        name=body.get("name"),
+        metadata=body.get("metadata"),
+        graph_ids=list(engine.graphs),
+    )
+    return JSONResponse(count)
+
+
+# -- versions ----------------------------------------------------------------------------------
+
+
+async def list_versions(request: Request) -> Response:
+    assistant_id = _path_id(request)
+    body = await _body(request, VERSIONS)
+    versions = await _engine(request).storage.list_assistant_versions(
+        assistant_id,
+        metadata=body.get("metadata"),
+        limit=int(body.get("limit", 10)),
+        offset=int(body.get("offset", 0)),
+    )
+    # the reference also answers 404 when the filter or the offset leaves no version
+    if versions is None:
+        raise errors.NotFound(f"Assistant {assistant_id} not found")
+    return JSONResponse(versions)
+
+
+async def set_latest(request: Request) -> Response:
+    body = await _body(request, LATEST)  # the reference reads the body before the path
+    assistant_id = _path_id(request)
+    storage = _engine(request).storage
+    version = body.get("version")
+    if version is None:  # not required by the schema; the reference then looks up "None"
+        if await storage.get_assistant(assistant_id) is None:
+            raise errors.NotFound(f"Assistant {assistant_id} not found")
+        raise errors.NotFound(f"Version None not found for assistant {assistant_id}")
+    return JSONResponse(await storage.set_latest_assistant_version(assistant_id, int(version)))
+
+
+# -- the assistant's graph ---------------------------------------------------------------------
+
+
+def _xray(request: Request) -> bool | int:
+    raw = request.query_params.get("xray")
+    if not raw or raw in ("false", "False"):
+        return False
+    if raw in ("true", "True"):
+        return True
+    try:
+        xray = int(raw)
+    except ValueError:
+        xray = 0
+    if xray <= 0:
+        raise errors.ValidationFailed("Invalid xray value")
+    return xray
+
+
+def _resolve(request: Request, assistant: Assistant, entry: GraphEntry) -> Any:
+    storage = _engine(request).storage
+    config = {**assistant["config"]}
+    config["configurable"] = dict(config.get("configurable") or {})
+    return entry.resolve(
+        config, checkpointer=storage.checkpointer, store=storage.store, access="assistants.read"
+    )
 
 
 async def get_graph(request: Request) -> Response:
-    assistant = await _assistant(request)
-    entry = await _graph_for(request, assistant)
-    xray: bool | int = query_flag(request, "xray")
-    raw = request.query_params.get("xray", "")
-    if raw.isdigit() and int(raw) > 1:
-        xray = int(raw)
-    storage = _engine(request).storage
-    async with entry.resolve(
-        {"configurable": assistant["config"].get("configurable", {})},
-        checkpointer=storage.checkpointer,
-        store=storage.store,
-        access="assistants.read",
-    ) as graph:
-        drawable = await graph.aget_graph(xray=xray)
-        return JSONResponse(drawable.to_json(with_schemas=True))
+    assistant, entry = await _assistant(request)
+    xray = _xray(request)
+    async with _resolve(request, assistant, entry) as graph:
+        try:
+            drawable = await graph.aget_graph(xray=xray)
+        except NotImplementedError:
+            raise errors.ValidationFailed("The graph does not support visualization") from None
+        data = drawable.to_json()
+        for node in data.get("nodes", []):
+            if isinstance(node.get("data"), dict):
+                node["data"].pop("id", None)  # the runnable's import path
+        return JSONResponse(data)
 
 
-def _state_jsonschema(graph: Pregel) -> dict[str, Any] | None:
-    fields = {
-        k: (c.ValueType, None)
-        for k in graph.stream_channels_list
-        if isinstance(c := graph.channels.get(k), BaseChannel)
+async def get_schemas(request: Request) -> Response:
+    assistant, entry = await _assistant(request)
+    async with _resolve(request, assistant, entry) as graph:
+        return JSONResponse({"graph_id": assistant["graph_id"], **_graph_schemas(graph)})
+
+
+async def get_subgraphs(request: Request) -> Response:
+    assistant, entry = await _assistant(request)
+    namespace = request.path_params.get("namespace")
+    recurse = request.query_params.get("recurse", "") in ("true", "True")
+    async with _resolve(request, assistant, entry) as graph:
+        try:
+            found = {
+                ns: _graph_schemas(sub)
+                async for ns, sub in graph.aget_subgraphs(namespace=namespace, recurse=recurse)
+            }
+        except NotImplementedError:
+            raise errors.ValidationFailed("The graph does not support visualization") from None
+        return JSONResponse(found)
+
+
+def _graph_schemas(graph: Pregel) -> dict[str, Any]:
+    """The JSON Schemas of a graph; None for any that cannot be made."""
+    return {
+        "input_schema": _try(graph.get_input_jsonschema),
+        "output_schema": _try(graph.get_output_jsonschema),
+        "state_schema": _try(lambda: _state_jsonschema(graph)),
+        "config_schema": _try(lambda: _configurable_jsonschema(graph)),
+        "context_schema": _try(graph.get_context_jsonschema),
     }
-    return create_model(graph.get_name("State"), field_definitions=fields).model_json_schema()
 
 
 def _try(fn: Any) -> Any:
@@ -118,23 +407,40 @@ def _try(fn: Any) -> Any:
         return None
 
 
-async def get_schemas(request: Request) -> Response:
-    assistant = await _assistant(request)
-    entry = await _graph_for(request, assistant)
-    storage = _engine(request).storage
-    async with entry.resolve(
-        {"configurable": assistant["config"].get("configurable", {})},
-        checkpointer=storage.checkpointer,
-        store=storage.store,
-        access="assistants.read",
-    ) as graph:
-        return JSONResponse(
-            {
-                "graph_id": assistant["graph_id"],
-                "input_schema": _try(graph.get_input_jsonschema),
-                "output_schema": _try(graph.get_output_jsonschema),
-                "state_schema": _try(lambda: _state_jsonschema(graph)),
-                "config_schema": _try(graph.get_config_jsonschema),
-                "context_schema": _try(graph.get_context_jsonschema),
-            }
-        )
+def _state_jsonschema(graph: Pregel) -> dict[str, Any]:
+    """One field per stream channel, typed by what the channel accepts (Any when that type
+    has no JSON Schema)."""
+    fields: dict[str, Any] = {}
+    for key in graph.stream_channels_list:
+        kind = graph.channels[key].UpdateType
+        try:
+            TypeAdapter(kind).json_schema()
+        except Exception:
+            kind = Any
+        fields[key] = (kind, None)
+    return create_model(graph.get_name("State"), field_definitions=fields).model_json_schema()
+
+
+# Keys langgraph puts in `configurable` itself, not settings a client could give.
+_INTERNAL_CONFIGURABLE = (
+    "__pregel_checkpointer",
+    "__pregel_store",
+    "checkpoint_id",
+    "checkpoint_ns",
+    "thread_id",
+)
+
+
+def _configurable_jsonschema(graph: Pregel) -> dict[str, Any]:
+    """The schema of the config's `configurable` part only (for a graph with a context schema,
+    that schema); {} when the graph declares none."""
+    fields = getattr(graph.config_schema(), "model_fields", None) or {}
+    if "configurable" not in fields:
+        return {}
+    schema: dict[str, Any] = TypeAdapter(fields["configurable"].annotation).json_schema()
+    for key in _INTERNAL_CONFIGURABLE:
+        schema.get("properties", {}).pop(key, None)
+    config_type = getattr(graph, "config_type", None)
+    if config_type is not None and hasattr(config_type, "__name__"):
+        schema["title"] = config_type.__name__
+    return schema

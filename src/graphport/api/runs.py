@@ -1,8 +1,10 @@
-"""Run routes: create-and-wait, join, read."""
+"""Run routes: create (background, wait, stream, batch), cancel, delete, join, read."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from typing import Any
 
 import orjson
 from starlette.requests import Request
@@ -13,10 +15,10 @@ from graphport.api import schemas
 from graphport.api.bodies import json_body, path_uuid, query_flag, query_int, validate
 from graphport.api.responses import JSONResponse, WaitResponse
 from graphport.api.sse import EventStreamResponse, frame
-from graphport.bus.memory import END, event_seq
+from graphport.bus.memory import END, Event, event_seq
 from graphport.engine.feedback import check_feedback_body
 from graphport.engine.runs import RunEngine
-from graphport.models import TERMINAL_RUN_STATUSES, iso, public_run
+from graphport.models import TERMINAL_RUN_STATUSES, Run, iso, public_run
 
 RUN_NOT_FOUND_EVENT = b'{"error":"HTTPException","message":"404: Run not found"}'
 RUN_FIELDS = frozenset(
@@ -50,25 +52,182 @@ def _run_headers(thread_id: str, run_id: str) -> dict[str, str]:
     }
 
 
-async def wait_stateless(request: Request) -> WaitResponse:
-    settings = request.app.state.settings
-    body = await json_body(request, settings.max_body_bytes)
-    validate(schemas.RUN_CREATE_STATELESS, body)
-    engine = _engine(request)
-    run, result = await engine.create_stateless(body, _request_id(request))
-    run_id = run["run_id"]
-    on_disconnect = None
-    if body.get("on_disconnect") == "cancel":
-
-        def on_disconnect() -> None:
-            engine.cancel(run_id, "client disconnected")
-
-    return WaitResponse(
-        result,
-        _run_headers(run["thread_id"], run_id),
-        settings.keepalive_seconds,
-        on_disconnect,
+async def _create(
+    request: Request, *, stateful: bool, subscribe: bool = False
+) -> tuple[dict[str, Any], Run, asyncio.Future[bytes], asyncio.Queue[Event | None] | None]:
+    """Validate the body and create the run (on the path's thread, or a new one)."""
+    body = await json_body(request, request.app.state.settings.max_body_bytes)
+    validate(schemas.RUN_CREATE_STATEFUL if stateful else schemas.RUN_CREATE_STATELESS, body)
+    thread_id = path_uuid(request.path_params["thread_id"], "thread") if stateful else None
+    run, done, queue = await _engine(request).create_run(
+        thread_id, body, _request_id(request), subscribe=subscribe
     )
+    return body, run, done, queue
+
+
+def _cancel_on_disconnect(engine: RunEngine, run_id: str, wanted: bool) -> Any:
+    if not wanted:
+        return None
+
+    def on_disconnect() -> None:
+        engine.request_cancel(run_id, "interrupt", "client disconnected")
+
+    return on_disconnect
+
+
+async def _wait(request: Request, *, stateful: bool) -> WaitResponse:
+    body, run, done, _ = await _create(request, stateful=stateful)
+    engine = _engine(request)
+    return WaitResponse(
+        done,
+        _run_headers(run["thread_id"], run["run_id"]),
+        request.app.state.settings.keepalive_seconds,
+        _cancel_on_disconnect(engine, run["run_id"], body.get("on_disconnect") == "cancel"),
+    )
+
+
+async def wait_stateless(request: Request) -> WaitResponse:
+    return await _wait(request, stateful=False)
+
+
+async def wait_thread_run(request: Request) -> WaitResponse:
+    return await _wait(request, stateful=True)
+
+
+async def _stream(request: Request, *, stateful: bool) -> EventStreamResponse:
+    body, run, _, queue = await _create(request, stateful=stateful, subscribe=True)
+    assert queue is not None
+    engine = _engine(request)
+    thread_id, run_id = run["thread_id"], run["run_id"]
+    return EventStreamResponse(
+        queue,
+        {
+            "location": f"/threads/{thread_id}/runs/{run_id}/stream",
+            "content-location": f"/threads/{thread_id}/runs/{run_id}",
+        },
+        heartbeat=request.app.state.settings.keepalive_seconds,
+        with_ids=bool(body.get("stream_resumable")),
+        on_close=lambda: engine.bus.unsubscribe(run_id, queue),
+        on_disconnect=_cancel_on_disconnect(engine, run_id, body.get("on_disconnect") == "cancel"),
+    )
+
+
+async def stream_stateless(request: Request) -> EventStreamResponse:
+    return await _stream(request, stateful=False)
+
+
+async def stream_thread_run(request: Request) -> EventStreamResponse:
+    return await _stream(request, stateful=True)
+
+
+async def _background(request: Request, *, stateful: bool) -> Response:
+    _, run, _, _ = await _create(request, stateful=stateful)
+    headers = {"content-location": f"/threads/{run['thread_id']}/runs/{run['run_id']}"}
+    return JSONResponse(public_run(run), headers=headers)
+
+
+async def create_stateless(request: Request) -> Response:
+    return await _background(request, stateful=False)
+
+
+async def create_thread_run(request: Request) -> Response:
+    return await _background(request, stateful=True)
+
+
+async def create_batch(request: Request) -> Response:
+    bodies = await json_body(request, request.app.state.settings.max_body_bytes)
+    if not isinstance(bodies, list):
+        raise errors.ValidationFailed("Request body must be a list of runs")
+    for body in bodies:
+        validate(schemas.RUN_CREATE_STATELESS, body)
+    engine = _engine(request)
+    runs = []
+    for body in bodies:
+        run, _, _ = await engine.create_run(None, body, _request_id(request))
+        runs.append(public_run(run))
+    return JSONResponse(runs)
+
+
+NO_RUNS_TO_CANCEL = (
+    "No matching runs to cancel. Please verify the thread ID and run IDs are correct, and the "
+    "runs haven't been deleted or completed."
+)
+
+
+def _action(request: Request) -> str:
+    action = request.query_params.get("action", "interrupt")
+    if action not in ("interrupt", "rollback"):
+        raise errors.ValidationFailed(f"Invalid action: {action}. Expected interrupt or rollback")
+    return action
+
+
+async def cancel_run(request: Request) -> Response:
+    thread_id = path_uuid(request.path_params["thread_id"], "thread")
+    run_id = path_uuid(request.path_params["run_id"], "run")
+    action = _action(request)
+    engine = _engine(request)
+    run = await engine.storage.get_run(thread_id, run_id)
+    if run is None or run["status"] in TERMINAL_RUN_STATUSES:
+        raise errors.NotFound(NO_RUNS_TO_CANCEL)
+    if query_flag(request, "wait"):
+        done = engine.bus.wait_done(run_id)
+        await engine.cancel_run(run, action)
+        return Response(await done, media_type="application/json")
+    await engine.cancel_run(run, action)
+    return Response(status_code=202)
+
+
+async def cancel_many(request: Request) -> Response:
+    body = await json_body(request, request.app.state.settings.max_body_bytes)
+    if not isinstance(body, dict):
+        raise errors.ValidationFailed("Request body must be a JSON object")
+    action = _action(request)
+    engine = _engine(request)
+    status, thread_id, run_ids = body.get("status"), body.get("thread_id"), body.get("run_ids")
+    if status is not None:
+        if thread_id is not None or run_ids is not None:
+            raise errors.ValidationFailed(
+                "Cannot specify 'thread_id' or 'run_ids' when using 'status'"
+            )
+        if status not in ("pending", "running", "all"):
+            raise errors.ValidationFailed(f"Invalid status: {status}")
+        statuses = ["pending", "running"] if status == "all" else [status]
+        runs = await engine.storage.runs_with_status(statuses)
+    elif thread_id and run_ids:
+        thread_id = path_uuid(str(thread_id), "thread")
+        runs = [
+            r
+            for rid in run_ids
+            if (r := await engine.storage.get_run(thread_id, path_uuid(str(rid), "run")))
+            and r["status"] not in TERMINAL_RUN_STATUSES
+        ]
+        if not runs:
+            raise errors.NotFound(NO_RUNS_TO_CANCEL)
+    else:
+        raise errors.ValidationFailed(
+            "Must provide either a status, an assistant_id, or both 'thread_id' and 'run_ids'"
+        )
+    for run in runs:
+        await engine.cancel_run(run, action)
+    return Response(status_code=204)
+
+
+async def delete_run(request: Request) -> Response:
+    thread_id = path_uuid(request.path_params["thread_id"], "thread")
+    run_id = path_uuid(request.path_params["run_id"], "run")
+    engine = _engine(request)
+    run = await engine.storage.get_run(thread_id, run_id)
+    if run is None:
+        if await engine.storage.get_thread(thread_id) is None:
+            raise errors.thread_not_found(thread_id)
+        raise errors.NotFound()
+    if run["status"] not in TERMINAL_RUN_STATUSES:
+        done = engine.bus.wait_done(run_id)
+        await engine.cancel_run(run, "rollback")
+        await done
+    await engine.storage.delete_run(thread_id, run_id)
+    await engine.storage.delete_run_checkpoints(thread_id, run_id)
+    return Response(status_code=204)
 
 
 async def join_run(request: Request) -> WaitResponse:
@@ -79,7 +238,7 @@ async def join_run(request: Request) -> WaitResponse:
     if query_flag(request, "cancel_on_disconnect"):
 
         def on_disconnect() -> None:
-            engine.cancel(run_id, "client disconnected")
+            engine.request_cancel(run_id, "interrupt", "client disconnected")
 
     return WaitResponse(
         engine.join(thread_id, run_id),
@@ -187,7 +346,7 @@ async def join_stream(request: Request) -> Response | EventStreamResponse:
     if query_flag(request, "cancel_on_disconnect"):
 
         def on_disconnect() -> None:
-            engine.cancel(run_id, "client disconnected")
+            engine.request_cancel(run_id, "interrupt", "client disconnected")
 
     return EventStreamResponse(
         queue,

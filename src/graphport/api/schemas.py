@@ -132,9 +132,37 @@ _RUN_CREATE_STATELESS = {
     },
 }
 
+_INTERRUPT_NODES = {
+    "anyOf": [{"type": "string", "enum": ["*"]}, {"type": "array", "items": {"type": "string"}}]
+}
+_RUN_CREATE_STATEFUL = {
+    **_RUN_CREATE_STATELESS,
+    "title": "RunCreateStateful",
+    "properties": {
+        **{k: v for k, v in _RUN_CREATE_STATELESS["properties"].items() if k != "on_completion"},
+        "checkpoint": {"type": "object", "title": "Checkpoint"},
+        "checkpoint_id": {"type": "string", "format": "uuid", "title": "Checkpoint Id"},
+        "interrupt_before": {**_INTERRUPT_NODES, "title": "Interrupt Before"},
+        "interrupt_after": {**_INTERRUPT_NODES, "title": "Interrupt After"},
+        "multitask_strategy": {
+            "type": "string",
+            "enum": ["reject", "rollback", "interrupt", "enqueue"],
+            "title": "Multitask Strategy",
+            "default": "enqueue",
+        },
+        "if_not_exists": {
+            "type": "string",
+            "enum": ["create", "reject"],
+            "title": "If Not Exists",
+            "default": "reject",
+        },
+    },
+}
+
 _COMPONENTS = {
     "schemas": {
         "RunCreateStateless": _RUN_CREATE_STATELESS,
+        "RunCreateStateful": _RUN_CREATE_STATEFUL,
         "Command": _COMMAND,
         "Send": _SEND,
     }
@@ -145,6 +173,25 @@ RUN_CREATE_STATELESS = jsonschema_rs.validator_for(
     {
         "allOf": [
             {"$ref": "#/components/schemas/RunCreateStateless"},
+            {
+                "properties": {
+                    "on_disconnect": {
+                        "type": "string",
+                        "enum": ["cancel", "continue"],
+                        "title": "On Disconnect",
+                        "default": "continue",
+                    }
+                }
+            },
+        ],
+        "components": _COMPONENTS,
+    }
+)
+
+RUN_CREATE_STATEFUL = jsonschema_rs.validator_for(
+    {
+        "allOf": [
+            {"$ref": "#/components/schemas/RunCreateStateful"},
             {
                 "properties": {
                     "on_disconnect": {

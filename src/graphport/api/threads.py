@@ -1,98 +1,239 @@
-"""Thread routes (read side: what a kept run leaves behind)."""
+"""Thread routes: CRUD, search, state, history, copy, prune."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from langgraph.types import StateSnapshot
 from starlette.requests import Request
 from starlette.responses import Response
 
 from graphport import errors
-from graphport.api.bodies import path_uuid, query_flag
+from graphport.api.bodies import json_body, path_uuid, query_flag, query_int
 from graphport.api.responses import JSONResponse
 from graphport.engine.runs import RunEngine
+from graphport.engine.threads import ThreadOps
+from graphport.models import THREAD_SORT_FIELDS, Thread, iso, uuid7
+
+THREAD_FIELDS = frozenset(
+    {"thread_id", "created_at", "updated_at", "state_updated_at", "metadata", "config",
+     "status", "values", "interrupts", "error"}
+)  # fmt: skip
 
 
 def _engine(request: Request) -> RunEngine:
     return request.app.state.engine  # type: ignore[no-any-return]
 
 
+def _ops(request: Request) -> ThreadOps:
+    return request.app.state.threads  # type: ignore[no-any-return]
+
+
+async def _object_body(request: Request, *, empty_ok: bool = True) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw.strip() and empty_ok:
+        return {}
+    body = await json_body(request, request.app.state.settings.max_body_bytes)
+    if body is None and empty_ok:
+        return {}
+    if not isinstance(body, dict):
+        raise errors.ValidationFailed("Request body must be a JSON object")
+    return body
+
+
+def _ttl(body: dict[str, Any]) -> dict[str, Any] | None:
+    ttl = body.get("ttl")
+    if ttl is None:
+        return None
+    if isinstance(ttl, int | float) and not isinstance(ttl, bool):
+        ttl = {"ttl": ttl, "strategy": "delete"}
+    if not isinstance(ttl, dict) or not isinstance(ttl.get("ttl"), int | float):
+        raise errors.ValidationFailed('ttl must be {"ttl": <minutes>, "strategy": "delete"}')
+    if ttl.get("strategy", "delete") != "delete":
+        raise errors.ValidationFailed("Only the 'delete' TTL strategy is supported")
+    return {"strategy": "delete", "ttl": ttl["ttl"]}
+
+
+def _select(items: list[Thread], select: list[str] | None) -> list[Any]:
+    if not select:
+        return list(items)
+    bad = [s for s in select if s not in THREAD_FIELDS]
+    if bad:
+        raise errors.ValidationFailed(f"Invalid select field(s): {', '.join(bad)}")
+    return [{k: t[k] for k in select if k in t} for t in items]  # type: ignore[literal-required]
+
+
+async def create_thread(request: Request) -> Response:
+    body = await _object_body(request)
+    thread_id = body.get("thread_id")
+    thread_id = path_uuid(str(thread_id), "thread") if thread_id else uuid7()
+    metadata = body.get("metadata") or {}
+    if not isinstance(metadata, dict):
+        raise errors.ValidationFailed("metadata must be an object")
+    if_exists = body.get("if_exists") or "raise"
+    if if_exists not in ("raise", "do_nothing"):
+        raise errors.ValidationFailed(f"Invalid if_exists: {if_exists}")
+    now = iso()
+    thread: Thread = {
+        "thread_id": thread_id,
+        "status": "idle",
+        "metadata": metadata,
+        "config": {},
+        "created_at": now,
+        "updated_at": now,
+        "state_updated_at": now,
+        "values": None,
+    }
+    created = await _engine(request).storage.create_thread(
+        thread, if_exists=if_exists, ttl=_ttl(body)
+    )
+    if body.get("supersteps") and created is thread:
+        await _ops(request).apply_supersteps(created, body["supersteps"])
+        created = await _ops(request).require(thread_id)
+    return JSONResponse(created)
+
+
 async def get_thread(request: Request) -> Response:
     thread_id = path_uuid(request.path_params["thread_id"], "thread")
-    thread = await _engine(request).storage.get_thread(thread_id)
+    return JSONResponse(await _ops(request).require(thread_id))
+
+
+async def patch_thread(request: Request) -> Response:
+    thread_id = path_uuid(request.path_params["thread_id"], "thread")
+    body = await _object_body(request)
+    metadata = body.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise errors.ValidationFailed("metadata must be an object")
+    thread = await _engine(request).storage.update_thread(
+        thread_id, metadata=metadata, ttl=_ttl(body)
+    )
     if thread is None:
         raise errors.thread_not_found(thread_id)
     return JSONResponse(thread)
 
 
-def _checkpoint_ref(config: dict[str, Any] | None) -> dict[str, Any] | None:
-    if not config:
-        return None
-    c = config.get("configurable", {})
-    if "checkpoint_id" not in c:
-        return None
+async def delete_thread(request: Request) -> Response:
+    thread_id = path_uuid(request.path_params["thread_id"], "thread")
+    if not await _ops(request).delete(thread_id):
+        raise errors.thread_not_found(thread_id)
+    return Response(status_code=204)
+
+
+def _search_args(body: dict[str, Any]) -> dict[str, Any]:
+    status = body.get("status")
+    if status is not None and status not in ("idle", "busy", "interrupted", "error"):
+        raise errors.ValidationFailed(f"Invalid status: {status}")
+    for key in ("metadata", "values"):
+        if body.get(key) is not None and not isinstance(body[key], dict):
+            raise errors.ValidationFailed(f"{key} must be an object")
+    ids = body.get("ids")
     return {
-        "checkpoint_id": c["checkpoint_id"],
-        "thread_id": c.get("thread_id"),
-        "checkpoint_ns": c.get("checkpoint_ns", ""),
+        "metadata": body.get("metadata"),
+        "values": body.get("values"),
+        "status": status,
+        "ids": [path_uuid(str(i), "thread") for i in ids] if ids else None,
     }
 
 
-def state_json(state: StateSnapshot) -> dict[str, Any]:
-    """A langgraph StateSnapshot as the API's ThreadState."""
-    checkpoint = _checkpoint_ref(state.config)
-    parent = _checkpoint_ref(state.parent_config)
-    tasks = []
-    for task in state.tasks:
-        sub = task.state
-        tasks.append(
-            {
-                "id": task.id,
-                "name": task.name,
-                "path": list(task.path),
-                "error": None if task.error is None else str(task.error),
-                "interrupts": [{"id": i.id, "value": i.value} for i in task.interrupts],
-                "checkpoint": _checkpoint_ref(sub) if isinstance(sub, dict) else None,
-                "state": state_json(sub) if isinstance(sub, StateSnapshot) else None,
-                "result": task.result,
-            }
+async def search_threads(request: Request) -> Response:
+    body = await _object_body(request)
+    limit = int(body.get("limit") or 10)
+    offset = int(body.get("offset") or 0)
+    sort_by = body.get("sort_by") or "created_at"
+    sort_order = str(body.get("sort_order") or "desc").lower()
+    if sort_by not in THREAD_SORT_FIELDS or sort_order not in ("asc", "desc"):
+        raise errors.ValidationFailed(f"Invalid sort: {sort_by} {sort_order}")
+    threads, total = await _engine(request).storage.search_threads(
+        **_search_args(body), limit=limit, offset=offset, sort_by=sort_by, sort_order=sort_order
+    )
+    headers = {"x-pagination-total": str(total)}
+    if offset + len(threads) < total:
+        headers["x-pagination-next"] = str(offset + len(threads))
+    return JSONResponse(_select(threads, body.get("select")), headers=headers)
+
+
+async def count_threads(request: Request) -> Response:
+    body = await _object_body(request)
+    _, total = await _engine(request).storage.search_threads(**_search_args(body), limit=0)
+    return JSONResponse(total)
+
+
+async def prune_threads(request: Request) -> Response:
+    body = await _object_body(request)
+    strategy = body.get("strategy", "delete")
+    if strategy not in ("delete", "keep_latest"):
+        raise errors.ValidationFailed(
+            f"Invalid strategy: {strategy}. Expected 'delete' or 'keep_latest'."
         )
-    return {
-        "values": state.values,
-        "next": list(state.next),
-        "tasks": tasks,
-        "metadata": state.metadata,
-        "created_at": state.created_at,
-        "checkpoint": checkpoint,
-        "parent_checkpoint": parent,
-        "interrupts": [{"id": i.id, "value": i.value} for i in state.interrupts],
-        "checkpoint_id": checkpoint["checkpoint_id"] if checkpoint else None,
-        "parent_checkpoint_id": parent["checkpoint_id"] if parent else None,
-    }
+    if strategy == "keep_latest":
+        raise errors.ValidationFailed("The keep_latest strategy is not supported by graphport")
+    count = 0
+    for thread_id in body.get("thread_ids") or []:
+        if await _ops(request).delete(path_uuid(str(thread_id), "thread")):
+            count += 1
+    return JSONResponse({"pruned_count": count})
+
+
+async def copy_thread(request: Request) -> Response:
+    thread_id = path_uuid(request.path_params["thread_id"], "thread")
+    return JSONResponse(await _ops(request).copy(thread_id))
+
+
+# -- state -----------------------------------------------------------------------------------
 
 
 async def get_state(request: Request) -> Response:
     thread_id = path_uuid(request.path_params["thread_id"], "thread")
-    engine = _engine(request)
-    thread = await engine.storage.get_thread(thread_id)
-    if thread is None:
-        raise errors.thread_not_found(thread_id)
-    graph_id = thread["metadata"].get("graph_id")
-    entry = engine.graphs.get(graph_id) if graph_id else None
-    if entry is None:  # no run has set the thread's graph yet
-        return JSONResponse(state_json(StateSnapshot({}, (), None, None, None, None, (), ())))
-    worker = engine.worker
-    checkpointer = (
-        worker.ephemeral if thread_id in worker.ephemeral.storage else engine.storage.checkpointer
+    checkpoint_id = request.path_params.get("checkpoint_id")
+    checkpoint = {"checkpoint_id": checkpoint_id} if checkpoint_id else None
+    state = await _ops(request).get_state(
+        thread_id, checkpoint, subgraphs=query_flag(request, "subgraphs")
     )
-    async with entry.resolve(
-        thread.get("config") or {},
-        checkpointer=checkpointer,
-        store=engine.storage.store,
-        access="threads.read",
-    ) as graph:
-        state = await graph.aget_state(
-            {"configurable": {"thread_id": thread_id}}, subgraphs=query_flag(request, "subgraphs")
+    return JSONResponse(state)
+
+
+async def get_state_at_checkpoint(request: Request) -> Response:
+    thread_id = path_uuid(request.path_params["thread_id"], "thread")
+    body = await _object_body(request)
+    checkpoint = body.get("checkpoint") or {}
+    if not isinstance(checkpoint, dict):
+        raise errors.ValidationFailed("checkpoint must be an object")
+    state = await _ops(request).get_state(
+        thread_id, checkpoint, subgraphs=bool(body.get("subgraphs"))
+    )
+    return JSONResponse(state)
+
+
+async def update_state(request: Request) -> Response:
+    thread_id = path_uuid(request.path_params["thread_id"], "thread")
+    body = await _object_body(request)
+    checkpoint = dict(body.get("checkpoint") or {})
+    if body.get("checkpoint_id"):
+        checkpoint["checkpoint_id"] = body["checkpoint_id"]
+    result = await _ops(request).update_state(
+        thread_id, body.get("values"), as_node=body.get("as_node"), checkpoint=checkpoint or None
+    )
+    return JSONResponse(result)
+
+
+async def history(request: Request) -> Response:
+    thread_id = path_uuid(request.path_params["thread_id"], "thread")
+    if request.method == "GET":
+        limit = query_int(request, "limit", 1)
+        before: Any = request.query_params.get("before")
+        metadata = checkpoint = None
+    else:
+        body = await _object_body(request)
+        limit = body.get("limit", 1)
+        if not isinstance(limit, int) or isinstance(limit, bool):
+            raise errors.ValidationFailed(f"Invalid limit {limit}")
+        before, metadata, checkpoint = (
+            body.get("before"),
+            body.get("metadata"),
+            body.get("checkpoint"),
         )
-    return JSONResponse(state_json(state))
+    if limit < 1:
+        raise errors.ValidationFailed(f"Invalid limit {limit}")
+    states = await _ops(request).history(
+        thread_id, limit=limit, before=before, metadata=metadata, checkpoint=checkpoint
+    )
+    return JSONResponse(states)

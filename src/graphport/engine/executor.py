@@ -94,6 +94,7 @@ class Outcome:
     interrupts: list[Interrupt] = field(default_factory=list)
     error: dict[str, str] | None = None
     feedback: dict[str, str] | None = None  # feedback key -> link
+    rolled_back: bool = False  # cancelled with action=rollback: the run leaves nothing behind
 
     def body(self) -> bytes:
         """The /runs/wait body: final values, plus `__interrupt__` and `__feedback__`, or

@@ -79,10 +79,14 @@ def new_run(
         **_without(body.get("metadata"), RESERVED_METADATA),
         "assistant_id": assistant["assistant_id"],
     }
+    checkpoint = {k: v for k, v in (body.get("checkpoint") or {}).items() if k != "thread_id"}
+    if body.get("checkpoint_id"):
+        checkpoint["checkpoint_id"] = body["checkpoint_id"]
     configurable = {
         **(asst_config.get("configurable") or {}),
         **thread_configurable,
         **req_configurable,
+        **checkpoint,
         "run_id": run_id,
         "thread_id": thread_id,
         "graph_id": assistant["graph_id"],
@@ -136,10 +140,10 @@ def new_run(
     }
 
 
-def new_temporary_thread(
+def new_run_thread(
     body: dict[str, Any], assistant: Assistant, thread_id: str, now: str, temporary: bool
 ) -> Thread:
-    """The thread a stateless run lives on."""
+    """The thread a run creates: a stateless run's, or one made by `if_not_exists`."""
     req_config = dict(body.get("config") or {})
     req_config.pop("configurable", None)
     config = {

@@ -8,17 +8,18 @@ from datetime import datetime
 from typing import Any
 
 from graphport import errors, serde
-from graphport.bus.memory import MemoryBus
+from graphport.bus.memory import Event, MemoryBus
 from graphport.config import Settings
-from graphport.engine.prepare import RESERVED_CONFIGURABLE, new_run, new_temporary_thread
+from graphport.engine.prepare import RESERVED_CONFIGURABLE, new_run, new_run_thread
 from graphport.engine.webhook_policy import validate_webhook
 from graphport.engine.worker import Worker
 from graphport.graphs import GraphEntry
-from graphport.models import TERMINAL_RUN_STATUSES, Assistant, Run, iso, uuid7
+from graphport.models import TERMINAL_RUN_STATUSES, Assistant, Run, Thread, iso, uuid7
 from graphport.storage import Storage
 
 # A join of a run nobody knows: the reference answers 200 with this body (the SDK's reconnect
 # path depends on the shape).
+MULTITASK_STRATEGIES = ("reject", "interrupt", "rollback", "enqueue")
 RUN_NOT_FOUND_BODY = b'{"__error__":{"error":"HTTPException","message":"404: Run not found"}}'
 
 
@@ -36,12 +37,13 @@ class RunEngine:
         self.graphs = graphs
         self.bus = bus
         self.worker = worker
-        self._system_assistants: dict[str, Assistant] = {}
+        self._system_assistants: dict[str, str] = {}  # graph id -> default assistant id
+        self._background: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         """Register the default assistants and pick up runs a previous process left behind."""
-        now = iso()
         for entry in self.graphs.values():
+            now = iso()  # one timestamp each: created_at order is langgraph.json's order
             assistant: Assistant = {
                 "assistant_id": entry.assistant_id,
                 "graph_id": entry.graph_id,
@@ -55,8 +57,7 @@ class RunEngine:
                 "version": 1,
             }
             await self.storage.sync_system_assistant(assistant)
-            stored = await self.storage.get_assistant(entry.assistant_id)
-            self._system_assistants[entry.graph_id] = stored or assistant
+            self._system_assistants[entry.graph_id] = entry.assistant_id
         await self.storage.requeue_running_runs()
         self.worker.poke()
 
@@ -65,7 +66,7 @@ class RunEngine:
     def parse_assistant_id(self, assistant_id: Any) -> str:
         """A graph id stands for its default assistant; anything else must be a UUID (422)."""
         if isinstance(assistant_id, str) and assistant_id in self._system_assistants:
-            return self._system_assistants[assistant_id]["assistant_id"]
+            return self._system_assistants[assistant_id]
         try:
             return str(uuid.UUID(str(assistant_id)))
         except ValueError:
@@ -76,10 +77,9 @@ class RunEngine:
             ) from None
 
     async def get_assistant(self, assistant_id: str) -> Assistant:
-        """The assistant with this (parsed) id; 404 in the reference's words if unknown."""
-        for assistant in self._system_assistants.values():
-            if assistant["assistant_id"] == assistant_id:
-                return assistant
+        """The assistant with this (parsed) id; 404 in the reference's words if unknown.
+        Always read from storage: assistants, the default ones too, change (PATCH, latest,
+        DELETE), possibly from another process."""
         assistant = await self.storage.get_assistant(assistant_id)
         if assistant is None:
             raise errors.NotFound("Thread or assistant not found.")
@@ -119,17 +119,44 @@ class RunEngine:
             await validate_webhook(body["webhook"], self.settings.webhooks)
         return assistant_id
 
-    async def create_stateless(
-        self, body: dict[str, Any], request_id: str
-    ) -> tuple[Run, asyncio.Future[bytes]]:
-        """Create a run on a new thread; return it and a future of its result body."""
-        assistant = await self.get_assistant(await self.check_run_body(body, stateless=True))
-        run_id, thread_id = uuid7(), uuid7()
-        now = iso()
+    async def create_run(
+        self,
+        thread_id: str | None,
+        body: dict[str, Any],
+        request_id: str,
+        *,
+        subscribe: bool = False,
+    ) -> tuple[Run, asyncio.Future[bytes], asyncio.Queue[Event | None] | None]:
+        """Create a run on `thread_id`, or on a new thread when None (a stateless run).
+
+        Returns the run, a future of its result body and, with `subscribe`, a queue of its live
+        events (subscribed before the run can start, so nothing is missed).
+        """
+        stateless = thread_id is None
+        assistant_id = await self.check_run_body(body, stateless=stateless)
+        strategy = body.get("multitask_strategy") or "enqueue"
+        if not stateless and strategy not in MULTITASK_STRATEGIES:
+            raise errors.ValidationFailed(
+                f"Invalid multitask_strategy: '{strategy}'. "
+                f"Expected one of: {', '.join(MULTITASK_STRATEGIES)}"
+            )
+        assistant = await self.get_assistant(assistant_id)
+        run_id, now = uuid7(), iso()
         after = body.get("after_seconds")
         created_at = iso(_timestamp(now) + after) if after else now
-        temporary = body.get("on_completion", "delete") != "keep"
-        thread = new_temporary_thread(body, assistant, thread_id, now, temporary)
+        existing: Thread | None = None
+        if thread_id is None:
+            thread_id = uuid7()
+            temporary = body.get("on_completion", "delete") != "keep"
+            new_thread: Thread | None = new_run_thread(body, assistant, thread_id, now, temporary)
+        else:
+            temporary = False
+            existing = await self.storage.get_thread(thread_id)
+            new_thread = None
+            if existing is None:
+                if body.get("if_not_exists") != "create":
+                    raise errors.NotFound("Thread or assistant not found.")
+                new_thread = new_run_thread(body, assistant, thread_id, now, False)
         run = new_run(
             body,
             assistant,
@@ -139,15 +166,70 @@ class RunEngine:
             updated_at=now,
             request_id=request_id,
             temporary=temporary,
+            thread=existing,
         )
-        return run, await self._insert(run, thread)
+        if existing is not None and strategy in ("interrupt", "rollback"):
+            await self.supersede(thread_id, strategy, run_id)
+        queue = self.bus.subscribe(run_id) if subscribe else None
+        try:
+            done = await self._insert(
+                run,
+                new_thread,
+                reject_if_busy=existing is not None and strategy == "reject",
+                thread_metadata=(
+                    {"graph_id": assistant["graph_id"], "assistant_id": assistant["assistant_id"]}
+                    if existing is not None
+                    else None
+                ),
+            )
+        except BaseException:
+            if queue is not None:
+                self.bus.unsubscribe(run_id, queue)
+            raise
+        return run, done, queue
 
-    async def _insert(self, run: Run, thread: Any) -> asyncio.Future[bytes]:
+    async def create_stateless(
+        self, body: dict[str, Any], request_id: str
+    ) -> tuple[Run, asyncio.Future[bytes]]:
+        """Create a run on a new thread; return it and a future of its result body."""
+        run, done, _ = await self.create_run(None, body, request_id)
+        return run, done
+
+    async def supersede(self, thread_id: str, action: str, by_run: str) -> None:
+        """Cancel the thread's in-flight runs for a new one (multitask interrupt / rollback)."""
+        for run in await self.storage.inflight_runs(thread_id):
+            await self.cancel_run(run, action, reason=f"superseded by run {by_run}")
+
+    async def cancel_run(self, run: Run, action: str, reason: str | None = None) -> None:
+        """Cancel a pending or running run: `interrupt` keeps what it did, `rollback` erases it."""
+        run_id = run["run_id"]
+        if self.worker.cancel(run_id, action):
+            return
+        body = serde.dumps(
+            {"__error__": {"error": "UserInterrupt", "message": reason or "Run was cancelled"}}
+        )
+        if await self.storage.cancel_pending_run(run_id, delete=action == "rollback", result=body):
+            self.bus.done(run_id, body)
+
+    async def _insert(
+        self,
+        run: Run,
+        thread: Thread | None,
+        *,
+        reject_if_busy: bool = False,
+        thread_metadata: dict[str, Any] | None = None,
+    ) -> asyncio.Future[bytes]:
         worker = self.worker
         reserved = worker.reserve()
         done = self.bus.wait_done(run["run_id"])
         try:
-            claimed = await self.storage.create_run(run, thread, claim=reserved)
+            claimed = await self.storage.create_run(
+                run,
+                thread,
+                claim=reserved,
+                reject_if_busy=reject_if_busy,
+                thread_metadata=thread_metadata,
+            )
         except BaseException:
             self.bus.forget(run["run_id"], done)
             if reserved:
@@ -184,8 +266,19 @@ class RunEngine:
             return serde.dumps({"__error__": thread["error"]})
         return serde.dumps(thread.get("values") or {})
 
-    def cancel(self, run_id: str, reason: str) -> bool:
-        return self.worker.cancel(run_id, reason)
+    def request_cancel(self, run_id: str, action: str, reason: str) -> None:
+        """Cancel from a sync callback (a client that went away): running or pending."""
+
+        async def go() -> None:
+            if self.worker.cancel(run_id, action):
+                return
+            for run in await self.storage.runs_with_status(["pending"]):
+                if run["run_id"] == run_id:
+                    await self.cancel_run(run, action, reason)
+
+        task = asyncio.get_running_loop().create_task(go())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
 
 def _timestamp(stamp: str) -> float:

@@ -51,6 +51,8 @@ class Worker:
         self.ephemeral = InMemorySaver()
         self.free = settings.jobs
         self.active: dict[str, asyncio.Task[None]] = {}
+        self.running_threads: dict[str, str] = {}  # run id -> thread id, while executing
+        self.started: set[str] = set()  # runs whose task has begun executing
         self.cancel_reasons: dict[str, str] = {}
         self._pending_epoch = 0  # bumped whenever a run is left pending
         self._maybe_pending = True
@@ -135,10 +137,13 @@ class Worker:
         """Execute a claimed run (its slot is already taken)."""
         task = asyncio.get_running_loop().create_task(self._execute(run))
         self.active[run["run_id"]] = task
+        self.running_threads[run["run_id"]] = run["thread_id"]
         task.add_done_callback(lambda _t, rid=run["run_id"]: self._finished(rid))
 
     def _finished(self, run_id: str) -> None:
         self.active.pop(run_id, None)
+        self.running_threads.pop(run_id, None)
+        self.started.discard(run_id)
         self.cancel_reasons.pop(run_id, None)
         self.free += 1
         if self._maybe_pending:
@@ -149,7 +154,10 @@ class Worker:
         if task is None or task.done():
             return False
         self.cancel_reasons[run_id] = reason
-        task.cancel()
+        # A task cancelled before its first step never enters its handlers: flag it instead,
+        # and `_execute` stops the run as soon as it begins.
+        if run_id in self.started:
+            task.cancel()
         return True
 
     def _emit(self, run_id: str, event: str, data: Any) -> None:
@@ -169,8 +177,9 @@ class Worker:
         return publish
 
     async def _execute(self, run: Run) -> None:
-        started_at = iso()
         run_id = run["run_id"]
+        self.started.add(run_id)
+        started_at = iso()
         kw = run["kwargs"]
         self.bus.open_stream(run_id, resumable=bool(kw.get("resumable")))
         temporary = bool(kw.get("temporary"))
@@ -190,6 +199,8 @@ class Worker:
                     context=kw.get("context"),
                 ) as graph:
                     prep = prepare(run, graph, attempt=1, cacheable=not entry.is_factory)
+                    if run_id in self.cancel_reasons:  # cancelled before it began
+                        raise asyncio.CancelledError
                     publish = self._publisher(run_id, prep.stream_mode)
                     self._emit(run_id, "metadata", {"run_id": run_id, "attempt": 1})
                     try:
@@ -217,6 +228,10 @@ class Worker:
                     status="interrupted",
                     error={"error": "UserInterrupt", "message": f"Run was cancelled ({reason})"},
                 )
+                if reason == "rollback":
+                    outcome.rolled_back = True
+                    if not temporary:
+                        await self.storage.delete_run_checkpoints(run["thread_id"], run_id)
                 if not temporary and prep is not None:
                     thread_state = await _thread_state_after(graph, prep.config, outcome)
         except asyncio.CancelledError:
@@ -266,6 +281,7 @@ class Worker:
             thread_error=_thread_error(outcome),
             delete_thread=temporary,
             webhook=webhook,
+            delete_run=outcome.rolled_back,
         )
         try:
             await self.storage.finish_run(finish)
@@ -324,8 +340,7 @@ async def _thread_state_after(
     status = _thread_status(outcome)
     if status == "idle" and outcome.status == "success" and state.next:
         status = "interrupted"  # stopped by interrupt_before / interrupt_after
-    return {
-        "status": status,
-        "values": state.values if state.values or outcome.values is None else outcome.values,
-        "interrupts": interrupts,
-    }
+    values = state.values if state.values or outcome.values is None else outcome.values
+    if outcome.rolled_back:
+        values = state.values or None
+    return {"status": status, "values": values, "interrupts": interrupts}

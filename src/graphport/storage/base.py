@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.store.base import BaseStore
@@ -31,6 +31,7 @@ class RunFinish:
     thread_error: Any
     delete_thread: bool  # a temporary thread goes with its run
     webhook: tuple[str, bytes] | None = None  # (url, payload) queued for delivery atomically
+    delete_run: bool = False  # a rolled-back run leaves no row
 
 
 @dataclass
@@ -58,6 +59,20 @@ class WebhookAttempt:
     duration_ms: float
 
 
+class AssistantVersion(TypedDict):
+    """One stored version of an assistant (`POST /assistants/{aid}/versions`)."""
+
+    assistant_id: str
+    version: int
+    graph_id: str
+    config: dict[str, Any]
+    context: dict[str, Any]
+    metadata: dict[str, Any]
+    created_at: str
+    name: str
+    description: str | None
+
+
 class Storage(abc.ABC):
     """Async storage of assistants, threads and runs."""
 
@@ -74,14 +89,26 @@ class Storage(abc.ABC):
         """Release every connection."""
 
     # -- assistants --------------------------------------------------------------------------
+    #
+    # An assistant is its current version: every write stores a version row (`AssistantVersion`)
+    # and copies it onto the assistant, which adds `updated_at` and the current `version`.
+    # `metadata` filters are containment: nested objects are matched key by key, recursively;
+    # any other value (arrays included) must be equal. `graph_ids`, when given, hides the
+    # assistants of every other graph (graphs no longer in langgraph.json).
 
     @abc.abstractmethod
-    async def sync_system_assistant(self, assistant: Assistant) -> None:
-        """Create the graph's default assistant, or refresh its name and description."""
+    async def sync_system_assistant(self, assistant: Assistant) -> Assistant:
+        """Create the graph's default assistant as version 1 and return it; if it exists with
+        another name or description, store them as a new version; otherwise leave it alone."""
+
+    @abc.abstractmethod
+    async def create_assistant(self, assistant: Assistant, *, if_exists: str) -> Assistant:
+        """Insert the assistant and its version 1 (`version` must be 1). If the id is taken,
+        return the stored assistant (`do_nothing`) or raise Conflict (`raise`)."""
 
     @abc.abstractmethod
     async def get_assistant(self, assistant_id: str) -> Assistant | None:
-        """The assistant's latest version, or None."""
+        """The assistant (its current version), or None."""
 
     @abc.abstractmethod
     async def search_assistants(
@@ -94,27 +121,136 @@ class Storage(abc.ABC):
         offset: int,
         sort_by: str,
         sort_order: str,
+        graph_ids: list[str] | None = None,
     ) -> tuple[list[Assistant], int]:
-        """Matching assistants (metadata is a containment filter) and the total count."""
+        """A page of the matching assistants and how many match in all. `name` matches a
+        case-insensitive substring; `sort_by` is assistant_id, graph_id, name (these two
+        case-insensitively), created_at or updated_at, `sort_order` asc or desc; ties are
+        broken by assistant_id in the same order."""
+
+    @abc.abstractmethod
+    async def count_assistants(
+        self,
+        *,
+        graph_id: str | None,
+        name: str | None,
+        metadata: dict[str, Any] | None,
+        graph_ids: list[str] | None = None,
+    ) -> int:
+        """How many assistants `search_assistants` would match with these filters."""
+
+    @abc.abstractmethod
+    async def update_assistant(
+        self,
+        assistant_id: str,
+        *,
+        graph_id: str | None = None,
+        config: dict[str, Any] | None = None,
+        context: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+        name: str | None = None,
+        description: str | None = None,
+    ) -> Assistant | None:
+        """Store the assistant's current version with these changes as version latest+1 (one
+        more than the highest stored, even after `set_latest_assistant_version`), make it
+        current and return the assistant; None if it does not exist.
+
+        None leaves a field as it is; `metadata` is merged into the current one (top-level keys),
+        the others replace. A non-empty `context` given without `config` also becomes the
+        config's `configurable`, the config's other keys kept (config and context mirror each
+        other; the caller mirrors them when both are given)."""
+
+    @abc.abstractmethod
+    async def delete_assistant(self, assistant_id: str) -> bool:
+        """Delete the assistant and all its versions; False if it did not exist."""
+
+    @abc.abstractmethod
+    async def list_assistant_versions(
+        self, assistant_id: str, *, metadata: dict[str, Any] | None, limit: int, offset: int
+    ) -> list[AssistantVersion] | None:
+        """A page of the assistant's versions whose metadata contains `metadata`, newest first;
+        None if the assistant does not exist."""
+
+    @abc.abstractmethod
+    async def set_latest_assistant_version(self, assistant_id: str, version: int) -> Assistant:
+        """Make a stored version the assistant's current one (graph, config, context, metadata,
+        name, description) and return the assistant. NotFound `Assistant <id> not found` or
+        `Version <n> not found for assistant <id>`."""
 
     # -- threads -----------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def create_thread(
+        self, thread: Thread, *, if_exists: str, ttl: dict[str, Any] | None
+    ) -> Thread:
+        """Insert the thread; if it exists, return it (`do_nothing`) or raise Conflict (`raise`).
+        `ttl` = {"strategy": "delete", "ttl": minutes} makes it expire."""
 
     @abc.abstractmethod
     async def get_thread(self, thread_id: str) -> Thread | None:
         """The thread, or None."""
 
     @abc.abstractmethod
+    async def search_threads(
+        self,
+        *,
+        metadata: dict[str, Any] | None = None,
+        values: dict[str, Any] | None = None,
+        status: str | None = None,
+        ids: list[str] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        sort_by: str = "created_at",
+        sort_order: str = "desc",
+    ) -> tuple[list[Thread], int]:
+        """Threads whose metadata and values contain the given top-level keys, and the total."""
+
+    @abc.abstractmethod
+    async def update_thread(
+        self, thread_id: str, *, metadata: dict[str, Any] | None, ttl: dict[str, Any] | None
+    ) -> Thread | None:
+        """Merge `metadata` into the thread's and reset its TTL; None if it does not exist."""
+
+    @abc.abstractmethod
+    async def set_thread_state(
+        self,
+        thread_id: str,
+        *,
+        status: str | None,
+        values: Any,
+        interrupts: dict[str, Any],
+        error: Any = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        """Record the thread's state after a change outside a run (status stays `busy` while
+        it has pending or running runs); `metadata` is merged in."""
+
+    @abc.abstractmethod
     async def delete_thread(self, thread_id: str) -> bool:
         """Delete the thread and its runs; False if it did not exist."""
+
+    @abc.abstractmethod
+    async def expired_threads(self, now: float, limit: int) -> list[str]:
+        """Ids of threads whose TTL has passed and that are not busy."""
 
     # -- runs --------------------------------------------------------------------------------
 
     @abc.abstractmethod
-    async def create_run(self, run: Run, thread: Thread | None, *, claim: bool) -> bool:
-        """Insert `run` (creating `thread` first when given) in one transaction.
+    async def create_run(
+        self,
+        run: Run,
+        thread: Thread | None,
+        *,
+        claim: bool,
+        reject_if_busy: bool = False,
+        thread_metadata: dict[str, Any] | None = None,
+    ) -> bool:
+        """Insert `run` (creating `thread` first when given) in one transaction; the thread
+        becomes busy and `thread_metadata` is merged into its metadata.
 
-        With `claim`, the run is marked running at once if its thread has no other pending or
-        running run and it is due; returns whether it was claimed.
+        With `reject_if_busy`, raise Conflict (the reference's 409) if the thread has a pending or
+        running run. With `claim`, the run is marked running at once if its thread has no other
+        pending or running run and it is due; returns whether it was claimed.
         """
 
     @abc.abstractmethod
@@ -140,6 +276,28 @@ class Storage(abc.ABC):
     @abc.abstractmethod
     async def finish_run(self, finish: RunFinish) -> None:
         """Record the run's terminal status and its thread's new state (or delete both)."""
+
+    @abc.abstractmethod
+    async def inflight_runs(self, thread_id: str) -> list[Run]:
+        """The thread's pending and running runs, oldest first."""
+
+    @abc.abstractmethod
+    async def runs_with_status(self, statuses: list[str]) -> list[Run]:
+        """Every run whose status is one of `statuses`."""
+
+    @abc.abstractmethod
+    async def cancel_pending_run(self, run_id: str, *, delete: bool, result: bytes) -> bool:
+        """End a run that has not started: status `interrupted` with `result`, or deleted.
+        Its thread leaves `busy` when nothing else is in flight (a temporary one is deleted).
+        False if the run is not pending."""
+
+    @abc.abstractmethod
+    async def delete_run(self, thread_id: str, run_id: str) -> bool:
+        """Delete one run row; False if it did not exist."""
+
+    @abc.abstractmethod
+    async def delete_run_checkpoints(self, thread_id: str, run_id: str) -> None:
+        """Delete the checkpoints (and their writes) that the run created on the thread."""
 
     @abc.abstractmethod
     async def requeue_running_runs(self) -> int:

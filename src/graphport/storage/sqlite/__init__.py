@@ -73,3 +73,33 @@ class SqliteStorage(
             self._conn.queue.put(None)
             await asyncio.to_thread(self._conn.join, 10)
             self._conn = None
+
+    async def delete_run_checkpoints(self, thread_id: str, run_id: str) -> None:
+        if self.path == ":memory:":  # InMemorySaver: walk its dicts
+            saver: Any = self.checkpointer
+            for namespace in saver.storage.get(thread_id, {}).values():
+                for checkpoint_id, (_, metadata, _) in list(namespace.items()):
+                    if saver.serde.loads_typed(metadata).get("run_id") == run_id:
+                        del namespace[checkpoint_id]
+            return
+
+        def op(conn: Any) -> None:
+            ids = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT checkpoint_id FROM checkpoints WHERE thread_id = ?"
+                    " AND json_extract(CAST(metadata AS TEXT), '$.run_id') = ?",
+                    (thread_id, run_id),
+                )
+            ]
+            for checkpoint_id in ids:
+                conn.execute(
+                    "DELETE FROM writes WHERE thread_id = ? AND checkpoint_id = ?",
+                    (thread_id, checkpoint_id),
+                )
+                conn.execute(
+                    "DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_id = ?",
+                    (thread_id, checkpoint_id),
+                )
+
+        await self._submit(op)

@@ -1,56 +1,235 @@
-"""Assistants in SQLite."""
+"""Assistants in SQLite: the `assistants` table holds each assistant's current version, and
+`assistant_versions` every version ever stored (migration 4)."""
 
 from __future__ import annotations
 
 import sqlite3
 from typing import Any
 
+import orjson
+
+from graphport import errors
 from graphport.models import Assistant
+from graphport.storage.base import AssistantVersion
 from graphport.storage.sqlite.connection import SqliteBase
-from graphport.storage.sqlite.rows import (
-    assistant_from_row,
-    dumps,
+from graphport.storage.sqlite.rows import dumps, now_iso
+
+_COLUMNS = (
+    "assistant_id, graph_id, config, context, metadata, name, created_at, updated_at, version,"
+    " description"
 )
+_VERSION_COLUMNS = (
+    "assistant_id, version, graph_id, config, context, metadata, created_at, name, description"
+)
+# Sort keys: names and graph ids compare case-insensitively (Unicode-aware, unlike SQLite's
+# lower()), through the function registered by _functions.
+_SORT_KEYS = {
+    "assistant_id": "assistant_id",
+    "graph_id": "graphport_lower(graph_id)",
+    "name": "graphport_lower(name)",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+}
+
+
+def _assistant(row: tuple[Any, ...]) -> Assistant:
+    # keys in the reference's order: clients diffing raw bodies see the same bytes
+    return {  # type: ignore[typeddict-item]
+        "assistant_id": row[0],
+        "graph_id": row[1],
+        "config": orjson.loads(row[2]),
+        "context": orjson.loads(row[3]),
+        "metadata": orjson.loads(row[4]),
+        "name": row[5],
+        "created_at": row[6],
+        "updated_at": row[7],
+        "version": row[8],
+        "description": row[9],
+    }
+
+
+def _version(row: tuple[Any, ...]) -> AssistantVersion:
+    return {
+        "assistant_id": row[0],
+        "version": row[1],
+        "graph_id": row[2],
+        "config": orjson.loads(row[3]),
+        "context": orjson.loads(row[4]),
+        "metadata": orjson.loads(row[5]),
+        "created_at": row[6],
+        "name": row[7],
+        "description": row[8],
+    }
+
+
+def contains(container: Any, contained: Any) -> bool:
+    """JSON containment: objects key by key (recursively), any other value by equality."""
+    if isinstance(contained, dict):
+        return isinstance(container, dict) and all(
+            k in container and contains(container[k], v) for k, v in contained.items()
+        )
+    if isinstance(contained, bool) or isinstance(container, bool):  # JSON true is not 1
+        return type(contained) is type(container) and contained == container
+    return bool(container == contained)
+
+
+def _json_contains(document: str, filters: str) -> int:
+    return int(contains(orjson.loads(document), orjson.loads(filters)))
+
+
+def _functions(conn: sqlite3.Connection) -> None:
+    """Register the SQL functions used here (cheap to repeat, so the connection module need
+    not know them). SQLite refuses to redefine a function while a statement is active: the
+    function then exists already, so that error is ignored."""
+    for name, nargs, fn in (
+        ("graphport_contains", 2, _json_contains),
+        ("graphport_lower", 1, _lower),
+    ):
+        try:
+            conn.create_function(name, nargs, fn, deterministic=True)
+        except sqlite3.OperationalError:
+            pass
+
+
+def _lower(value: str | None) -> str | None:
+    return value.lower() if value is not None else None
+
+
+def _filters(
+    graph_id: str | None,
+    name: str | None,
+    metadata: dict[str, Any] | None,
+    graph_ids: list[str] | None,
+) -> tuple[str, list[Any]]:
+    where, args = ["1=1"], []
+    if graph_id is not None:
+        where.append("graph_id = ?")
+        args.append(graph_id)
+    if graph_ids is not None:
+        where.append(f"graph_id IN ({','.join('?' * len(graph_ids))})")
+        args += graph_ids
+    if name:
+        where.append("instr(graphport_lower(name), ?) > 0")
+        args.append(name.lower())
+    if metadata:
+        where.append("graphport_contains(metadata, ?)")
+        args.append(dumps(metadata))
+    return " AND ".join(where), args
+
+
+def _current(conn: sqlite3.Connection, assistant_id: str) -> Assistant | None:
+    row = conn.execute(
+        f"SELECT {_COLUMNS} FROM assistants WHERE assistant_id = ?", (assistant_id,)
+    ).fetchone()
+    return _assistant(row) if row else None
+
+
+def _insert(conn: sqlite3.Connection, a: Assistant) -> None:
+    conn.execute(
+        f"INSERT INTO assistants ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            a["assistant_id"],
+            a["graph_id"],
+            dumps(a["config"]),
+            dumps(a["context"]),
+            dumps(a["metadata"]),
+            a["name"],
+            a["created_at"],
+            a["updated_at"],
+            a["version"],
+            a["description"],
+        ),
+    )
+    _insert_version(conn, a, a["version"], a["created_at"])
+
+
+def _insert_version(conn: sqlite3.Connection, a: Assistant, version: int, at: str) -> None:
+    conn.execute(
+        f"INSERT INTO assistant_versions ({_VERSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            a["assistant_id"],
+            version,
+            a["graph_id"],
+            dumps(a["config"]),
+            dumps(a["context"]),
+            dumps(a["metadata"]),
+            at,
+            a["name"],
+            a["description"],
+        ),
+    )
+
+
+def _make_current(conn: sqlite3.Connection, a: Assistant) -> None:
+    conn.execute(
+        "UPDATE assistants SET graph_id = ?, config = ?, context = ?, metadata = ?, name = ?,"
+        " description = ?, version = ?, updated_at = ? WHERE assistant_id = ?",
+        (
+            a["graph_id"],
+            dumps(a["config"]),
+            dumps(a["context"]),
+            dumps(a["metadata"]),
+            a["name"],
+            a["description"],
+            a["version"],
+            a["updated_at"],
+            a["assistant_id"],
+        ),
+    )
+
+
+def _new_version(conn: sqlite3.Connection, current: Assistant, **changes: Any) -> Assistant:
+    """Store `current` with `changes` as the next version and make it current."""
+    highest = conn.execute(
+        "SELECT max(version) FROM assistant_versions WHERE assistant_id = ?",
+        (current["assistant_id"],),
+    ).fetchone()[0]
+    now = now_iso()
+    updated: Assistant = {
+        **current,
+        **changes,
+        "version": max(highest or 0, current["version"]) + 1,
+        "updated_at": now,
+    }
+    _insert_version(conn, updated, updated["version"], now)
+    _make_current(conn, updated)
+    return updated
 
 
 class AssistantsMixin(SqliteBase):
     # -- assistants --------------------------------------------------------------------------
 
-    async def sync_system_assistant(self, assistant: Assistant) -> None:
-        a = assistant
-
-        def op(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "INSERT INTO assistants (assistant_id, graph_id, config, context, metadata, name,"
-                " description, version, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (assistant_id) DO UPDATE SET name = excluded.name,"
-                " description = excluded.description"
-                " WHERE name IS NOT excluded.name OR description IS NOT excluded.description",
-                (
-                    a["assistant_id"],
-                    a["graph_id"],
-                    dumps(a["config"]),
-                    dumps(a["context"]),
-                    dumps(a["metadata"]),
-                    a["name"],
-                    a["description"],
-                    a["version"],
-                    a["created_at"],
-                    a["updated_at"],
-                ),
+    async def sync_system_assistant(self, assistant: Assistant) -> Assistant:
+        def op(conn: sqlite3.Connection) -> Assistant:
+            current = _current(conn, assistant["assistant_id"])
+            if current is None:
+                _insert(conn, assistant)
+                return _current(conn, assistant["assistant_id"]) or assistant
+            if (current["name"], current["description"]) == (
+                assistant["name"],
+                assistant["description"],
+            ):
+                return current
+            return _new_version(
+                conn, current, name=assistant["name"], description=assistant["description"]
             )
 
-        await self._submit(op)
+        return await self._submit(op)
 
-    async def get_assistant(self, assistant_id: str) -> Assistant | None:
-        def op(conn: sqlite3.Connection) -> Assistant | None:
-            row = conn.execute(
-                "SELECT * FROM assistants WHERE assistant_id = ?", (assistant_id,)
-            ).fetchone()
-            return assistant_from_row(row) if row else None
+    async def create_assistant(self, assistant: Assistant, *, if_exists: str) -> Assistant:
+        def op(conn: sqlite3.Connection) -> Assistant:
+            current = _current(conn, assistant["assistant_id"])
+            if current is not None:
+                if if_exists == "do_nothing":
+                    return current
+                raise errors.Conflict(f"Assistant {assistant['assistant_id']} already exists")
+            _insert(conn, assistant)
+            return _current(conn, assistant["assistant_id"]) or assistant
 
         return await self._submit(op)
+
+    async def get_assistant(self, assistant_id: str) -> Assistant | None:
+        return await self._submit(lambda conn: _current(conn, assistant_id))
 
     async def search_assistants(
         self,
@@ -62,23 +241,123 @@ class AssistantsMixin(SqliteBase):
         offset: int,
         sort_by: str,
         sort_order: str,
+        graph_ids: list[str] | None = None,
     ) -> tuple[list[Assistant], int]:
+        where, args = _filters(graph_id, name, metadata, graph_ids)
+        order = "ASC" if sort_order.lower() == "asc" else "DESC"
+        key = _SORT_KEYS[sort_by]
+
         def op(conn: sqlite3.Connection) -> tuple[list[Assistant], int]:
-            where, args = ["1=1"], []
-            if graph_id is not None:
-                where.append("graph_id = ?")
-                args.append(graph_id)
-            if name is not None:
-                where.append("name LIKE ? ESCAPE '\\'")
-                args.append("%" + name.replace("%", "\\%").replace("_", "\\_") + "%")
-            for key, value in (metadata or {}).items():
-                where.append("json_extract(metadata, ?) = json(?)")
-                args += [f'$."{key}"', dumps(value)]
+            _functions(conn)
+            total = conn.execute(f"SELECT count(*) FROM assistants WHERE {where}", args)
             rows = conn.execute(
-                f"SELECT * FROM assistants WHERE {' AND '.join(where)}"
-                f" ORDER BY {sort_by} {sort_order}",
-                args,
+                f"SELECT {_COLUMNS} FROM assistants WHERE {where}"
+                f" ORDER BY {key} {order}, assistant_id {order} LIMIT ? OFFSET ?",
+                [*args, limit, offset],
             ).fetchall()
-            return [assistant_from_row(r) for r in rows[offset : offset + limit]], len(rows)
+            return [_assistant(r) for r in rows], total.fetchone()[0]
+
+        return await self._submit(op)
+
+    async def count_assistants(
+        self,
+        *,
+        graph_id: str | None,
+        name: str | None,
+        metadata: dict[str, Any] | None,
+        graph_ids: list[str] | None = None,
+    ) -> int:
+        where, args = _filters(graph_id, name, metadata, graph_ids)
+
+        def op(conn: sqlite3.Connection) -> int:
+            _functions(conn)
+            return int(
+                conn.execute(f"SELECT count(*) FROM assistants WHERE {where}", args).fetchone()[0]
+            )
+
+        return await self._submit(op)
+
+    async def update_assistant(
+        self,
+        assistant_id: str,
+        *,
+        graph_id: str | None = None,
+        config: dict[str, Any] | None = None,
+        context: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+        name: str | None = None,
+        description: str | None = None,
+    ) -> Assistant | None:
+        def op(conn: sqlite3.Connection) -> Assistant | None:
+            current = _current(conn, assistant_id)
+            if current is None:
+                return None
+            changes: dict[str, Any] = {
+                k: v
+                for k, v in (
+                    ("graph_id", graph_id),
+                    ("config", config),
+                    ("context", context),
+                    ("name", name),
+                    ("description", description),
+                )
+                if v is not None
+            }
+            if context and config is None:
+                changes["config"] = {**current["config"], "configurable": context}
+            if metadata is not None:
+                changes["metadata"] = {**current["metadata"], **metadata}
+            return _new_version(conn, current, **changes)
+
+        return await self._submit(op)
+
+    async def delete_assistant(self, assistant_id: str) -> bool:
+        def op(conn: sqlite3.Connection) -> bool:
+            conn.execute("DELETE FROM assistant_versions WHERE assistant_id = ?", (assistant_id,))
+            cur = conn.execute("DELETE FROM assistants WHERE assistant_id = ?", (assistant_id,))
+            return cur.rowcount > 0
+
+        return await self._submit(op)
+
+    async def list_assistant_versions(
+        self, assistant_id: str, *, metadata: dict[str, Any] | None, limit: int, offset: int
+    ) -> list[AssistantVersion] | None:
+        def op(conn: sqlite3.Connection) -> list[AssistantVersion] | None:
+            if _current(conn, assistant_id) is None:
+                return None
+            _functions(conn)
+            where, args = "assistant_id = ?", [assistant_id]
+            if metadata:
+                where += " AND graphport_contains(metadata, ?)"
+                args.append(dumps(metadata))
+            rows = conn.execute(
+                f"SELECT {_VERSION_COLUMNS} FROM assistant_versions WHERE {where}"
+                " ORDER BY version DESC LIMIT ? OFFSET ?",
+                [*args, limit, offset],
+            ).fetchall()
+            return [_version(r) for r in rows]
+
+        return await self._submit(op)
+
+    async def set_latest_assistant_version(self, assistant_id: str, version: int) -> Assistant:
+        def op(conn: sqlite3.Connection) -> Assistant:
+            current = _current(conn, assistant_id)
+            if current is None:
+                raise errors.NotFound(f"Assistant {assistant_id} not found")
+            row = conn.execute(
+                f"SELECT {_VERSION_COLUMNS} FROM assistant_versions"
+                " WHERE assistant_id = ? AND version = ?",
+                (assistant_id, version),
+            ).fetchone()
+            if row is None:
+                raise errors.NotFound(f"Version {version} not found for assistant {assistant_id}")
+            stored = _version(row)
+            latest: Assistant = {
+                **current,
+                **{k: v for k, v in stored.items() if k != "created_at"},  # type: ignore[typeddict-item]
+                "updated_at": now_iso(),
+            }
+            _make_current(conn, latest)
+            return latest
 
         return await self._submit(op)

@@ -6,6 +6,7 @@ import sqlite3
 import time
 from typing import Any
 
+from graphport import errors
 from graphport.models import Run, Thread
 from graphport.storage.base import RunFinish
 from graphport.storage.sqlite.connection import SqliteBase
@@ -21,7 +22,15 @@ from graphport.storage.sqlite.rows import (
 class RunsMixin(SqliteBase):
     # -- runs --------------------------------------------------------------------------------
 
-    async def create_run(self, run: Run, thread: Thread | None, *, claim: bool) -> bool:
+    async def create_run(
+        self,
+        run: Run,
+        thread: Thread | None,
+        *,
+        claim: bool,
+        reject_if_busy: bool = False,
+        thread_metadata: dict[str, Any] | None = None,
+    ) -> bool:
         run_row = (
             run["run_id"],
             run["thread_id"],
@@ -54,12 +63,19 @@ class RunsMixin(SqliteBase):
                     " created_at, updated_at, state_updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     thread_row,
                 )
-            claimed = claim and due <= time.time()
-            if claimed and thread_row is None:
-                claimed = not conn.execute(
+            busy = (
+                thread_row is None
+                and conn.execute(
                     "SELECT 1 FROM runs WHERE thread_id = ? AND status IN ('pending', 'running')",
                     (run_row[1],),
                 ).fetchone()
+            )
+            if busy and reject_if_busy:
+                raise errors.Conflict(
+                    "Thread is already running a task. Wait for it to finish or choose a "
+                    "different multitask strategy."
+                )
+            claimed = claim and due <= time.time() and not busy
             row = list(run_row)
             if claimed:
                 row[3] = "running"
@@ -69,8 +85,9 @@ class RunsMixin(SqliteBase):
                 (*row, due, 1 if claimed else 0),
             )
             conn.execute(
-                "UPDATE threads SET status = 'busy', updated_at = ? WHERE thread_id = ?",
-                (run_row[8], run_row[1]),
+                "UPDATE threads SET status = 'busy', updated_at = ?, metadata = json_patch("
+                "metadata, ?) WHERE thread_id = ?",
+                (run_row[8], dumps(thread_metadata or {}), run_row[1]),
             )
             return claimed
 
@@ -168,10 +185,13 @@ class RunsMixin(SqliteBase):
             error = dumps(f.thread_error) if f.thread_error is not None else None
 
             def op(conn: sqlite3.Connection) -> None:
-                conn.execute(
-                    "UPDATE runs SET status = ?, result = ?, updated_at = ? WHERE run_id = ?",
-                    (f.status, f.result, stamp, f.run_id),
-                )
+                if f.delete_run:
+                    conn.execute("DELETE FROM runs WHERE run_id = ?", (f.run_id,))
+                else:
+                    conn.execute(
+                        "UPDATE runs SET status = ?, result = ?, updated_at = ? WHERE run_id = ?",
+                        (f.status, f.result, stamp, f.run_id),
+                    )
                 busy = conn.execute(
                     "SELECT 1 FROM runs WHERE thread_id = ? AND status IN ('pending', 'running')",
                     (f.thread_id,),
@@ -198,5 +218,69 @@ class RunsMixin(SqliteBase):
             return conn.execute(
                 "UPDATE runs SET status = 'pending' WHERE status = 'running'"
             ).rowcount
+
+        return await self._submit(op)
+
+    async def inflight_runs(self, thread_id: str) -> list[Run]:
+        def op(conn: sqlite3.Connection) -> list[Run]:
+            rows = conn.execute(
+                f"SELECT {RUN_COLUMNS} FROM runs WHERE thread_id = ?"
+                " AND status IN ('pending', 'running') ORDER BY due, run_id",
+                (thread_id,),
+            ).fetchall()
+            return [run_from_row(r) for r in rows]
+
+        return await self._submit(op)
+
+    async def runs_with_status(self, statuses: list[str]) -> list[Run]:
+        def op(conn: sqlite3.Connection) -> list[Run]:
+            marks = ",".join("?" * len(statuses))
+            rows = conn.execute(
+                f"SELECT {RUN_COLUMNS} FROM runs WHERE status IN ({marks})", statuses
+            ).fetchall()
+            return [run_from_row(r) for r in rows]
+
+        return await self._submit(op)
+
+    async def cancel_pending_run(self, run_id: str, *, delete: bool, result: bytes) -> bool:
+        stamp = now_iso()
+
+        def op(conn: sqlite3.Connection) -> bool:
+            row = conn.execute(
+                "SELECT thread_id FROM runs WHERE run_id = ? AND status = 'pending'", (run_id,)
+            ).fetchone()
+            if row is None:
+                return False
+            if delete:
+                conn.execute("DELETE FROM runs WHERE run_id = ?", (run_id,))
+            else:
+                conn.execute(
+                    "UPDATE runs SET status = 'interrupted', result = ?, updated_at = ?"
+                    " WHERE run_id = ?",
+                    (result, stamp, run_id),
+                )
+            busy = conn.execute(
+                "SELECT 1 FROM runs WHERE thread_id = ? AND status IN ('pending', 'running')",
+                (row[0],),
+            ).fetchone()
+            if not busy:
+                conn.execute(
+                    "UPDATE threads SET status = CASE WHEN temporary = 1 THEN status ELSE"
+                    " (CASE WHEN interrupts IS NULL OR interrupts = '{}' THEN 'idle'"
+                    " ELSE 'interrupted' END) END, updated_at = ?"
+                    " WHERE thread_id = ? AND status = 'busy'",
+                    (stamp, row[0]),
+                )
+                conn.execute("DELETE FROM threads WHERE thread_id = ? AND temporary = 1", (row[0],))
+            return True
+
+        return await self._submit(op)
+
+    async def delete_run(self, thread_id: str, run_id: str) -> bool:
+        def op(conn: sqlite3.Connection) -> bool:
+            deleted = conn.execute(
+                "DELETE FROM runs WHERE run_id = ? AND thread_id = ?", (run_id, thread_id)
+            )
+            return deleted.rowcount > 0
 
         return await self._submit(op)

@@ -3,17 +3,82 @@
 from __future__ import annotations
 
 import sqlite3
+import time
+from typing import Any
 
+from graphport import errors
 from graphport.models import Thread
 from graphport.storage.sqlite.connection import SqliteBase
-from graphport.storage.sqlite.rows import (
-    THREAD_COLUMNS,
-    thread_from_row,
-)
+from graphport.storage.sqlite.rows import THREAD_COLUMNS, dumps, now_iso, thread_from_row
+
+
+def _containment(column: str, filters: dict[str, Any] | None) -> tuple[list[str], list[Any]]:
+    """SQL requiring each top-level key of `filters` to hold that JSON value in `column`."""
+    where, args = [], []
+    for key, value in (filters or {}).items():
+        where.append(f"({column} -> ?) = json(?)")
+        args += ['$."' + str(key).replace('"', '""') + '"', dumps(value)]
+    return where, args
+
+
+def _search_sql(
+    metadata: dict[str, Any] | None,
+    values: dict[str, Any] | None,
+    status: str | None,
+    ids: list[str] | None,
+) -> tuple[str, list[Any]]:
+    where, args = ["1=1"], []
+    w, a = _containment("metadata", metadata)
+    where += w
+    args += a
+    w, a = _containment('"values"', values)
+    where += w
+    args += a
+    if status:
+        where.append("status = ?")
+        args.append(status)
+    if ids:
+        where.append(f"thread_id IN ({','.join('?' * len(ids))})")
+        args += ids
+    return " AND ".join(where), args
 
 
 class ThreadsMixin(SqliteBase):
     # -- threads -----------------------------------------------------------------------------
+
+    async def create_thread(
+        self, thread: Thread, *, if_exists: str, ttl: dict[str, Any] | None
+    ) -> Thread:
+        t = thread
+        expires = time.time() + float(ttl["ttl"]) * 60 if ttl else None
+
+        def op(conn: sqlite3.Connection) -> Thread:
+            row = conn.execute(
+                f"SELECT {THREAD_COLUMNS} FROM threads WHERE thread_id = ?", (t["thread_id"],)
+            ).fetchone()
+            if row is not None:
+                if if_exists == "do_nothing":
+                    return thread_from_row(row)
+                raise errors.Conflict(f"Thread with ID {t['thread_id']} already exists")
+            conn.execute(
+                "INSERT INTO threads (thread_id, status, metadata, config, created_at,"
+                " updated_at, state_updated_at, ttl, expires_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    t["thread_id"],
+                    t["status"],
+                    dumps(t["metadata"]),
+                    dumps(t["config"]),
+                    t["created_at"],
+                    t["updated_at"],
+                    t["state_updated_at"],
+                    dumps(ttl) if ttl else None,
+                    expires,
+                ),
+            )
+            return t
+
+        return await self._submit(op)
 
     async def get_thread(self, thread_id: str) -> Thread | None:
         def op(conn: sqlite3.Connection) -> Thread | None:
@@ -24,11 +89,109 @@ class ThreadsMixin(SqliteBase):
 
         return await self._submit(op)
 
+    async def search_threads(
+        self,
+        *,
+        metadata: dict[str, Any] | None = None,
+        values: dict[str, Any] | None = None,
+        status: str | None = None,
+        ids: list[str] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        sort_by: str = "created_at",
+        sort_order: str = "desc",
+    ) -> tuple[list[Thread], int]:
+        where, args = _search_sql(metadata, values, status, ids)
+        order = f"{sort_by} {sort_order}, thread_id {sort_order}"
+
+        def op(conn: sqlite3.Connection) -> tuple[list[Thread], int]:
+            total = conn.execute(f"SELECT count(*) FROM threads WHERE {where}", args).fetchone()[0]
+            rows = conn.execute(
+                f"SELECT {THREAD_COLUMNS} FROM threads WHERE {where} ORDER BY {order}"
+                " LIMIT ? OFFSET ?",
+                [*args, limit, offset],
+            ).fetchall()
+            return [thread_from_row(r) for r in rows], total
+
+        return await self._submit(op)
+
+    async def update_thread(
+        self, thread_id: str, *, metadata: dict[str, Any] | None, ttl: dict[str, Any] | None
+    ) -> Thread | None:
+        expires = time.time() + float(ttl["ttl"]) * 60 if ttl else None
+
+        def op(conn: sqlite3.Connection) -> Thread | None:
+            row = conn.execute(
+                f"SELECT {THREAD_COLUMNS} FROM threads WHERE thread_id = ?", (thread_id,)
+            ).fetchone()
+            if row is None:
+                return None
+            thread = thread_from_row(row)
+            thread["metadata"] = {**thread["metadata"], **(metadata or {})}
+            thread["updated_at"] = now_iso()
+            conn.execute(
+                "UPDATE threads SET metadata = ?, updated_at = ? WHERE thread_id = ?",
+                (dumps(thread["metadata"]), thread["updated_at"], thread_id),
+            )
+            if ttl:
+                conn.execute(
+                    "UPDATE threads SET ttl = ?, expires_at = ? WHERE thread_id = ?",
+                    (dumps(ttl), expires, thread_id),
+                )
+            return thread
+
+        return await self._submit(op)
+
+    async def set_thread_state(
+        self,
+        thread_id: str,
+        *,
+        status: str | None,
+        values: Any,
+        interrupts: dict[str, Any],
+        error: Any = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        stamp = now_iso()
+
+        def op(conn: sqlite3.Connection) -> None:
+            busy = conn.execute(
+                "SELECT 1 FROM runs WHERE thread_id = ? AND status IN ('pending', 'running')",
+                (thread_id,),
+            ).fetchone()
+            conn.execute(
+                'UPDATE threads SET status = ?, "values" = ?, interrupts = ?, error = ?,'
+                " updated_at = ?, state_updated_at = ?,"
+                " metadata = json_patch(metadata, ?) WHERE thread_id = ?",
+                (
+                    "busy" if busy else status,
+                    dumps(values) if values is not None else None,
+                    dumps(interrupts),
+                    dumps(error) if error is not None else None,
+                    stamp,
+                    stamp,
+                    dumps(metadata or {}),
+                    thread_id,
+                ),
+            )
+
+        await self._submit(op)
+
     async def delete_thread(self, thread_id: str) -> bool:
         def op(conn: sqlite3.Connection) -> bool:
             conn.execute("DELETE FROM runs WHERE thread_id = ?", (thread_id,))
-            return (
-                conn.execute("DELETE FROM threads WHERE thread_id = ?", (thread_id,)).rowcount > 0
-            )
+            deleted = conn.execute("DELETE FROM threads WHERE thread_id = ?", (thread_id,))
+            return deleted.rowcount > 0
+
+        return await self._submit(op)
+
+    async def expired_threads(self, now: float, limit: int) -> list[str]:
+        def op(conn: sqlite3.Connection) -> list[str]:
+            rows = conn.execute(
+                "SELECT thread_id FROM threads WHERE expires_at IS NOT NULL AND expires_at <= ?"
+                " AND status != 'busy' ORDER BY expires_at LIMIT ?",
+                (now, limit),
+            ).fetchall()
+            return [r[0] for r in rows]
 
         return await self._submit(op)

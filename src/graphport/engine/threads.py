@@ -1,0 +1,304 @@
+"""Thread operations that need the graph: state, history, state updates, copies, deletion, TTLs.
+
+State lives in langgraph's checkpointer; graphport's thread row mirrors the latest values, status
+and interrupts so that listing threads needs no graph.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from langgraph.pregel import Pregel
+from langgraph.types import StateSnapshot, StateUpdate
+
+from graphport import errors
+from graphport.engine.executor import command_from_json
+from graphport.engine.worker import Worker
+from graphport.graphs import GraphEntry
+from graphport.models import Thread, iso, uuid7
+from graphport.storage import Storage
+
+log = logging.getLogger("graphport.threads")
+
+
+def checkpoint_ref(config: dict[str, Any] | None) -> dict[str, Any] | None:
+    """`{checkpoint_id, thread_id, checkpoint_ns}` of a checkpoint's config, or None."""
+    if not config:
+        return None
+    c = config.get("configurable", {})
+    if "checkpoint_id" not in c:
+        return None
+    return {
+        "checkpoint_id": c["checkpoint_id"],
+        "thread_id": c.get("thread_id"),
+        "checkpoint_ns": c.get("checkpoint_ns", ""),
+    }
+
+
+def state_json(state: StateSnapshot) -> dict[str, Any]:
+    """A langgraph StateSnapshot as the API's ThreadState."""
+    checkpoint = checkpoint_ref(state.config)  # type: ignore[arg-type]
+    parent = checkpoint_ref(state.parent_config)  # type: ignore[arg-type]
+    tasks = []
+    for task in state.tasks:
+        sub = task.state
+        tasks.append(
+            {
+                "id": task.id,
+                "name": task.name,
+                "path": list(task.path),
+                "error": None if task.error is None else str(task.error),
+                "interrupts": [{"id": i.id, "value": i.value} for i in task.interrupts],
+                "checkpoint": checkpoint_ref(sub) if isinstance(sub, dict) else None,  # type: ignore[arg-type]
+                "state": state_json(sub) if isinstance(sub, StateSnapshot) else None,
+                "result": task.result,
+            }
+        )
+    return {
+        "values": state.values,
+        "next": list(state.next),
+        "tasks": tasks,
+        "metadata": state.metadata,
+        "created_at": state.created_at,
+        "checkpoint": checkpoint,
+        "parent_checkpoint": parent,
+        "interrupts": [{"id": i.id, "value": i.value} for i in state.interrupts],
+        "checkpoint_id": checkpoint["checkpoint_id"] if checkpoint else None,
+        "parent_checkpoint_id": parent["checkpoint_id"] if parent else None,
+    }
+
+
+EMPTY_STATE = StateSnapshot({}, (), None, None, None, None, (), ())  # type: ignore[arg-type]
+
+
+def thread_mirror(state: StateSnapshot) -> dict[str, Any]:
+    """What the thread row keeps of its latest state: values, interrupts by task, status."""
+    interrupts = {
+        task.id: [{"id": i.id, "value": i.value} for i in task.interrupts]
+        for task in state.tasks
+        if task.interrupts
+    }
+    return {
+        "values": state.values,
+        "interrupts": interrupts,
+        "status": "interrupted" if interrupts else "idle",
+    }
+
+
+def _state_config(thread_id: str, checkpoint: dict[str, Any] | None = None) -> dict[str, Any]:
+    configurable: dict[str, Any] = {"thread_id": thread_id}
+    for key, value in (checkpoint or {}).items():
+        if value is not None and key != "thread_id":
+            configurable[key] = value
+    configurable.setdefault("checkpoint_ns", "")
+    return {"configurable": configurable}
+
+
+class ThreadOps:
+    def __init__(self, storage: Storage, graphs: dict[str, GraphEntry], worker: Worker) -> None:
+        self.storage = storage
+        self.graphs = graphs
+        self.worker = worker
+        self._sweeper: asyncio.Task[None] | None = None
+
+    async def require(self, thread_id: str) -> Thread:
+        thread = await self.storage.get_thread(thread_id)
+        if thread is None:
+            raise errors.thread_not_found(thread_id)
+        return thread
+
+    @contextlib.asynccontextmanager
+    async def graph_of(
+        self, thread: Thread, access: str, *, required: bool = True
+    ) -> AsyncIterator[Pregel | None]:
+        """The thread's graph (from its metadata) with the checkpointer holding its state."""
+        graph_id = thread["metadata"].get("graph_id")
+        entry = self.graphs.get(graph_id) if graph_id else None
+        if entry is None:
+            if required:
+                raise errors.BadRequest(
+                    f"Thread '{thread['thread_id']}' has no assigned graph ID. This usually "
+                    "occurs when no runs have been made on this particular thread."
+                )
+            yield None
+            return
+        ephemeral = self.worker.ephemeral
+        checkpointer = (
+            ephemeral if thread["thread_id"] in ephemeral.storage else self.storage.checkpointer
+        )
+        async with entry.resolve(
+            thread.get("config") or {},
+            checkpointer=checkpointer,
+            store=self.storage.store,
+            access=access,
+        ) as graph:
+            yield graph
+
+    # -- state -------------------------------------------------------------------------------
+
+    async def get_state(
+        self, thread_id: str, checkpoint: dict[str, Any] | None = None, subgraphs: bool = False
+    ) -> dict[str, Any]:
+        thread = await self.require(thread_id)
+        async with self.graph_of(thread, "threads.read", required=False) as graph:
+            if graph is None:
+                return state_json(EMPTY_STATE)
+            state = await graph.aget_state(
+                _state_config(thread_id, checkpoint), subgraphs=subgraphs
+            )  # type: ignore[arg-type]
+        return state_json(state)
+
+    async def history(
+        self,
+        thread_id: str,
+        *,
+        limit: int,
+        before: dict[str, Any] | str | None,
+        metadata: dict[str, Any] | None,
+        checkpoint: dict[str, Any] | None,
+    ) -> list[dict[str, Any]]:
+        thread = await self.require(thread_id)
+        if isinstance(before, str):
+            before = {"checkpoint_id": before}
+        async with self.graph_of(thread, "threads.read", required=False) as graph:
+            if graph is None:
+                return []
+            return [
+                state_json(s)
+                async for s in graph.aget_state_history(
+                    _state_config(thread_id, checkpoint),  # type: ignore[arg-type]
+                    filter=metadata or None,
+                    before=_state_config(thread_id, before) if before else None,  # type: ignore[arg-type]
+                    limit=limit,
+                )
+            ]
+
+    async def update_state(
+        self,
+        thread_id: str,
+        values: Any,
+        *,
+        as_node: str | None,
+        checkpoint: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        """Apply `values` as if `as_node` had returned them; the new checkpoint's reference."""
+        thread = await self.require(thread_id)
+        if thread["status"] == "busy":
+            raise errors.Conflict(f"Thread {thread_id} has in-flight runs")
+        async with self.graph_of(thread, "threads.update") as graph:
+            assert graph is not None
+            config = _state_config(thread_id, checkpoint)
+            new_config = await graph.aupdate_state(config, values, as_node=as_node)  # type: ignore[arg-type]
+            state = await graph.aget_state(_state_config(thread_id))  # type: ignore[arg-type]
+        mirror = thread_mirror(state)
+        await self.storage.set_thread_state(
+            thread_id, status=mirror["status"], values=mirror["values"],
+            interrupts=mirror["interrupts"],
+        )  # fmt: skip
+        return {"checkpoint": checkpoint_ref(new_config)}  # type: ignore[arg-type]
+
+    async def apply_supersteps(self, thread: Thread, supersteps: list[dict[str, Any]]) -> None:
+        async with self.graph_of(thread, "threads.update") as graph:
+            assert graph is not None
+            steps = [[_state_update(u) for u in step.get("updates", [])] for step in supersteps]
+            await graph.abulk_update_state(_state_config(thread["thread_id"]), steps)  # type: ignore[arg-type]
+            state = await graph.aget_state(_state_config(thread["thread_id"]))  # type: ignore[arg-type]
+        mirror = thread_mirror(state)
+        await self.storage.set_thread_state(
+            thread["thread_id"], status=mirror["status"], values=mirror["values"],
+            interrupts=mirror["interrupts"],
+        )  # fmt: skip
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def delete(self, thread_id: str) -> bool:
+        """Delete the thread, its runs (cancelling live ones) and its checkpoints."""
+        for run_id, task_thread in list(self.worker.running_threads.items()):
+            if task_thread == thread_id:
+                self.worker.cancel(run_id, "thread deleted")
+        deleted = await self.storage.delete_thread(thread_id)
+        if deleted:
+            await self.storage.checkpointer.adelete_thread(thread_id)
+        return deleted
+
+    async def copy(self, thread_id: str) -> Thread:
+        """A new thread with the same metadata, config and checkpoints."""
+        source = await self.require(thread_id)
+        now = iso()
+        new_id = uuid7()
+        copy: Thread = {
+            **source,  # type: ignore[typeddict-item]
+            "thread_id": new_id,
+            "created_at": now,
+            "updated_at": now,
+            "state_updated_at": now,
+            "status": "idle",
+        }
+        await self.storage.create_thread(copy, if_exists="raise", ttl=None)
+        await copy_checkpoints(self.storage.checkpointer, thread_id, new_id)
+        await self.storage.set_thread_state(
+            new_id,
+            status=source["status"] if source["status"] != "busy" else "idle",
+            values=source.get("values"),
+            interrupts=source.get("interrupts") or {},
+            error=source.get("error"),
+        )
+        return await self.require(new_id)
+
+    async def sweep_expired(self, interval: float) -> None:
+        """Delete threads whose TTL has passed, every `interval` seconds, until cancelled."""
+        while True:
+            try:
+                for thread_id in await self.storage.expired_threads(time.time(), 1000):
+                    await self.delete(thread_id)
+                    log.info("thread %s expired and was deleted", thread_id)
+            except Exception:
+                log.exception("sweeping expired threads failed")
+            await asyncio.sleep(interval)
+
+
+def _state_update(update: dict[str, Any]) -> StateUpdate:
+    values = update.get("values")
+    if update.get("command"):
+        values = command_from_json(update["command"])
+    return StateUpdate(values, update.get("as_node"))
+
+
+async def copy_checkpoints(saver: Any, source: str, target: str) -> None:
+    """Copy every checkpoint (all namespaces) and pending write of a thread to another."""
+    try:
+        await saver.acopy_thread(source, target)
+        return
+    except NotImplementedError:
+        pass
+    items = [t async for t in saver.alist({"configurable": {"thread_id": source}})]
+    for item in reversed(items):  # oldest first, so parents exist
+        cfg = item.config["configurable"]
+        parent = (item.parent_config or {}).get("configurable", {})
+        put_config = {
+            "configurable": {
+                "thread_id": target,
+                "checkpoint_ns": cfg.get("checkpoint_ns", ""),
+                **(
+                    {"checkpoint_id": parent["checkpoint_id"]}
+                    if parent.get("checkpoint_id")
+                    else {}
+                ),
+            }
+        }
+        stored = await saver.aput(
+            put_config,
+            item.checkpoint,
+            item.metadata,
+            item.checkpoint["channel_versions"],
+        )
+        by_task: dict[str, list[tuple[str, Any]]] = {}
+        for task_id, channel, value in item.pending_writes or []:
+            by_task.setdefault(task_id, []).append((channel, value))
+        for task_id, writes in by_task.items():
+            await saver.aput_writes(stored, writes, task_id)
