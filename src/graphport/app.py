@@ -14,11 +14,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graphport import errors
 from graphport.api import ROUTES
@@ -57,6 +59,27 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return error_response(500, "Internal Server Error")
 
 
+class PrivateNetworkHeader:
+    """Answer every OPTIONS with `access-control-allow-private-network: true`, as the reference
+    does, so browsers may reach a server on the user's machine from a public page (Studio)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "OPTIONS":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("access-control-allow-private-network", "true")
+            await send(message)
+
+        await self.app(scope, receive, send_with_header)
+
+
 def _cors(settings: Settings) -> Middleware:
     cors: dict[str, Any] = settings.http.get("cors") or {}
     return Middleware(
@@ -66,6 +89,7 @@ def _cors(settings: Settings) -> Middleware:
         allow_headers=cors.get("allow_headers", ["*"]),
         allow_credentials=cors.get("allow_credentials", False),
         allow_origin_regex=cors.get("allow_origin_regex"),
+        allow_private_network=cors.get("allow_private_network", True),
         expose_headers=cors.get("expose_headers", EXPOSE_HEADERS),
         max_age=cors.get("max_age", 600),
     )
@@ -114,7 +138,7 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
 
     return Starlette(
         routes=ROUTES,
-        middleware=[_cors(settings)],
+        middleware=[Middleware(PrivateNetworkHeader), _cors(settings)],
         exception_handlers={
             errors.GraphportError: _graphport_error,
             HTTPException: _http_error,

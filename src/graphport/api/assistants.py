@@ -167,7 +167,7 @@ async def create_assistant(request: Request) -> Response:
     elif context:
         config["configurable"] = context
     now = iso()
-    record: Assistant = {  # type: ignore[typeddict-item]
+    record: Assistant = {
         "assistant_id": assistant_id,
         "graph_id": body["graph_id"],
         "config": config,
@@ -306,7 +306,8 @@ async def list_versions(request: Request) -> Response:
         limit=int(body.get("limit", 10)),
         offset=int(body.get("offset", 0)),
     )
-    # the reference also answers 404 when the filter or the offset leaves no version
+    # 404 only for an unknown assistant; the reference also answers 404 (Assistant <id> not
+    # found) when the metadata filter or the offset leaves no version, graphport a []
     if versions is None:
         raise errors.NotFound(f"Assistant {assistant_id} not found")
     return JSONResponse(versions)

@@ -6,7 +6,7 @@ import langgraph.version
 from starlette.requests import Request
 from starlette.responses import Response
 
-from graphport import __version__
+from graphport import API_VERSION, __version__
 from graphport.api.responses import JSONResponse
 
 _OK = b'{"ok":true,"services":{}}'
@@ -19,7 +19,8 @@ async def ok(request: Request) -> Response:
 async def info(request: Request) -> Response:
     return JSONResponse(
         {
-            "version": __version__,
+            "version": API_VERSION,
+            "graphport_version": __version__,
             "langgraph_py_version": langgraph.version.__version__,
             "flags": {
                 "assistants": True,
@@ -35,6 +36,5 @@ async def info(request: Request) -> Response:
                 "revision_id": None,
                 "tenant_id": None,
             },
-            "server": "graphport",
         }
     )

@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from langgraph.pregel import Pregel
+from langgraph.version import __version__ as LANGGRAPH_VERSION
 
-from graphport import __version__
+from graphport import API_VERSION
 from graphport.engine.executor import Prepared, command_from_json
 from graphport.models import Assistant, Run, Thread
 
@@ -208,7 +209,9 @@ def prepare(run: Run, graph: Pregel, *, attempt: int, cacheable: bool) -> Prepar
     config["metadata"] = {
         **config.get("metadata", {}),
         "run_attempt": attempt,
-        "langgraph_api_version": __version__,
+        "langgraph_version": LANGGRAPH_VERSION,
+        "langgraph_api_version": API_VERSION,
+        "langgraph_plan": "graphport",
         "langgraph_host": "self-hosted",
         "graph_id": configurable.get("graph_id"),
         "thread_id": run["thread_id"],

@@ -41,8 +41,8 @@ def _domain_allowed(host: str, allowed: list[str]) -> bool:
 
 
 def _check_ip(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, policy: dict[str, Any]) -> None:
-    if ip.version == 6 and ip.ipv4_mapped is not None:  # type: ignore[union-attr]
-        ip = ip.ipv4_mapped  # type: ignore[union-attr]
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        raise _blocked("blocked IP range")  # ::ffff:a.b.c.d hides an IPv4 address
     if ip.is_loopback and ip.version == 4:
         if policy.get("disable_loopback", True):
             raise _blocked("loopback IP range")
@@ -69,13 +69,13 @@ async def validate_webhook(url: str, webhooks: dict[str, Any]) -> None:
         if policy.get("disable_loopback", True):
             raise errors.ValidationFailed(LOOPBACK_DISABLED)
         return
+    host = (parts.hostname or "").lower()
+    if not host:
+        raise errors.ValidationFailed(f"Invalid webhook hostname '{host}'")
     if parts.scheme not in ("http", "https"):
         raise _blocked(f"scheme '{parts.scheme}' not allowed")
     if policy.get("require_https", configured) and parts.scheme != "https":
         raise errors.ValidationFailed("Webhook must use https")
-    host = (parts.hostname or "").lower()
-    if not host:
-        raise errors.ValidationFailed(f"Invalid webhook hostname '{host}'")
     allowed_domains = policy.get("allowed_domains")
     if allowed_domains and not _domain_allowed(host, allowed_domains):
         raise errors.ValidationFailed("Webhook domain not allowed")

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -34,7 +34,7 @@ _SORT_KEYS = {
 
 def _assistant(row: tuple[Any, ...]) -> Assistant:
     # keys in the reference's order: clients diffing raw bodies see the same bytes
-    return {  # type: ignore[typeddict-item]
+    return {
         "assistant_id": row[0],
         "graph_id": row[1],
         "config": orjson.loads(row[2]),
@@ -185,12 +185,8 @@ def _new_version(conn: sqlite3.Connection, current: Assistant, **changes: Any) -
         (current["assistant_id"],),
     ).fetchone()[0]
     now = now_iso()
-    updated: Assistant = {
-        **current,
-        **changes,
-        "version": max(highest or 0, current["version"]) + 1,
-        "updated_at": now,
-    }
+    version = max(highest or 0, current["version"]) + 1
+    updated = cast(Assistant, {**current, **changes, "version": version, "updated_at": now})
     _insert_version(conn, updated, updated["version"], now)
     _make_current(conn, updated)
     return updated
@@ -354,7 +350,13 @@ class AssistantsMixin(SqliteBase):
             stored = _version(row)
             latest: Assistant = {
                 **current,
-                **{k: v for k, v in stored.items() if k != "created_at"},  # type: ignore[typeddict-item]
+                "graph_id": stored["graph_id"],
+                "config": stored["config"],
+                "context": stored["context"],
+                "metadata": stored["metadata"],
+                "name": stored["name"],
+                "description": stored["description"],
+                "version": stored["version"],
                 "updated_at": now_iso(),
             }
             _make_current(conn, latest)
