@@ -23,6 +23,8 @@ class EventEncoder:
         suffix = "|" + "|".join(ns) if ns else ""
         if mode == "messages":
             return self._messages_events(suffix, data)
+        if mode == "events":
+            return [("events", data)]
         if mode in self.requested:
             return [(mode + suffix, data)]
         return []

@@ -125,31 +125,48 @@ async def execute(graph: Pregel, prep: Prepared, publish: Publish | None = None)
             modes.add(_LANGGRAPH_MODE[mode])
     seen_interrupts: set[str] = set()
     subgraphs = prep.subgraphs
+
+    def handle(chunk: Any) -> None:
+        if subgraphs:
+            ns, mode, data = chunk
+        else:
+            ns, (mode, data) = (), chunk
+        if publish is not None:
+            publish(ns, mode, data)
+        if not ns and mode == "values":
+            if isinstance(data, dict) and "__interrupt__" in data:
+                for item in data["__interrupt__"]:
+                    if item.id not in seen_interrupts:
+                        seen_interrupts.add(item.id)
+                        outcome.interrupts.append(item)
+                data = {k: v for k, v in data.items() if k != "__interrupt__"}
+            outcome.values = data
+
+    kwargs: dict[str, Any] = {
+        "context": prep.context,
+        "stream_mode": list(modes),
+        "subgraphs": subgraphs,
+        "durability": prep.durability,
+        "interrupt_before": prep.interrupt_before,
+        "interrupt_after": prep.interrupt_after,
+    }
     try:
-        async for chunk in graph.astream(
-            prep.input,
-            prep.config,  # type: ignore[arg-type]
-            context=prep.context,
-            stream_mode=list(modes),  # type: ignore[arg-type]
-            subgraphs=subgraphs,
-            durability=prep.durability,  # type: ignore[arg-type]
-            interrupt_before=prep.interrupt_before,
-            interrupt_after=prep.interrupt_after,
-        ):
-            if subgraphs:
-                ns, mode, data = chunk
-            else:
-                ns, (mode, data) = (), chunk
-            if publish is not None:
-                publish(ns, mode, data)
-            if not ns and mode == "values":
-                if isinstance(data, dict) and "__interrupt__" in data:
-                    for item in data["__interrupt__"]:
-                        if item.id not in seen_interrupts:
-                            seen_interrupts.add(item.id)
-                            outcome.interrupts.append(item)
-                    data = {k: v for k, v in data.items() if k != "__interrupt__"}
-                outcome.values = data
+        if "events" in requested:
+            # LangChain callback events; the root graph's own stream chunks arrive among them
+            root = str(prep.config.get("run_id"))
+            async for event in graph.astream_events(
+                prep.input,
+                prep.config,
+                version="v2",
+                **kwargs,  # type: ignore[arg-type]
+            ):
+                if event["event"] == "on_chain_stream" and event["run_id"] == root:
+                    handle(event["data"]["chunk"])
+                elif publish is not None:
+                    publish((), "events", event)
+        else:
+            async for chunk in graph.astream(prep.input, prep.config, **kwargs):  # type: ignore[arg-type]
+                handle(chunk)
     except asyncio.CancelledError:
         raise
     except Exception as exc:
