@@ -73,10 +73,10 @@ async def test_second_run_on_a_busy_thread_stays_pending(storage: Storage) -> No
     assert await storage.create_run(first, thread, claim=True)
     second = make_run(thread["thread_id"])
     assert not await storage.create_run(second, None, claim=True)
-    claimed, _ = await storage.claim_runs(10, time.time())
-    assert [r["run_id"] for r in claimed] == []
+    result = await storage.claim_runs(10, time.time())
+    assert result.claimed == [] and result.waiting_threads == {thread["thread_id"]}
     await storage.finish_run(finish(first))
-    claimed, _ = await storage.claim_runs(10, time.time())
+    claimed = (await storage.claim_runs(10, time.time())).claimed
     assert [r["run_id"] for r in claimed] == [second["run_id"]]
 
 
@@ -91,7 +91,7 @@ async def test_claims_are_oldest_first_and_one_per_thread(storage: Storage) -> N
     await asyncio.sleep(0.002)
     c = make_run(t2["thread_id"])
     await storage.create_run(c, t2, claim=False)
-    claimed, _ = await storage.claim_runs(10, time.time())
+    claimed = (await storage.claim_runs(10, time.time())).claimed
     assert [r["run_id"] for r in claimed] == [a["run_id"], c["run_id"]]
     assert all(r["status"] == "running" for r in claimed)
 
@@ -101,9 +101,10 @@ async def test_delayed_runs_wait_for_their_time(storage: Storage) -> None:
     thread = make_thread()
     run = make_run(thread["thread_id"], delay=60)
     assert not await storage.create_run(run, thread, claim=True)
-    claimed, next_due = await storage.claim_runs(10, time.time())
-    assert claimed == [] and next_due is not None and next_due > time.time() + 50
-    claimed, _ = await storage.claim_runs(10, time.time() + 61)
+    result = await storage.claim_runs(10, time.time())
+    assert result.claimed == [] and result.waiting_threads == set()
+    assert result.next_due is not None and result.next_due > time.time() + 50
+    claimed = (await storage.claim_runs(10, time.time() + 61)).claimed
     assert [r["run_id"] for r in claimed] == [run["run_id"]]
 
 
@@ -136,7 +137,7 @@ async def test_requeue_puts_running_runs_back(storage: Storage) -> None:
     run = make_run(thread["thread_id"])
     await storage.create_run(run, thread, claim=True)
     assert await storage.requeue_running_runs() == 1
-    claimed, _ = await storage.claim_runs(10, time.time())
+    claimed = (await storage.claim_runs(10, time.time())).claimed
     assert [r["run_id"] for r in claimed] == [run["run_id"]]
 
 

@@ -56,6 +56,7 @@ class Worker:
         self.cancel_reasons: dict[str, str] = {}
         self._pending_epoch = 0  # bumped whenever a run is left pending
         self._maybe_pending = True
+        self._waiting_threads: set[str] = set()  # threads with due runs behind a running one
         self._pumping = False
         self._again = False
         self._timer: asyncio.TimerHandle | None = None
@@ -99,15 +100,18 @@ class Worker:
                 epoch = self._pending_epoch
                 self.free -= want
                 try:
-                    runs, next_due = await self.storage.claim_runs(want, time.time())
+                    result = await self.storage.claim_runs(want, time.time())
                 except Exception:
                     self.free += want
                     log.exception("claiming runs failed")
                     break
+                runs = result.claimed
                 self.free += want - len(runs)
                 for run in runs:
                     self.start(run)
-                self._schedule(next_due)
+                self._schedule(result.next_due)
+                # runs blocked behind a running run of their thread: claim when it ends
+                self._waiting_threads = result.waiting_threads
                 if len(runs) < want and epoch == self._pending_epoch:
                     self._maybe_pending = False
                 if not self._again and len(runs) < want:
@@ -142,7 +146,9 @@ class Worker:
 
     def _finished(self, run_id: str) -> None:
         self.active.pop(run_id, None)
-        self.running_threads.pop(run_id, None)
+        thread_id = self.running_threads.pop(run_id, None)
+        if thread_id in self._waiting_threads:
+            self._maybe_pending = True
         self.started.discard(run_id)
         self.cancel_reasons.pop(run_id, None)
         self.free += 1

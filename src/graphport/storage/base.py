@@ -35,6 +35,15 @@ class RunFinish:
 
 
 @dataclass
+class ClaimResult:
+    """What `claim_runs` did, and what it left."""
+
+    claimed: list[Run]  # now running, oldest first
+    next_due: float | None  # earliest due time of the pending runs not yet due
+    waiting_threads: set[str]  # threads that still have due pending runs (busy or no slot)
+
+
+@dataclass
 class PendingWebhook:
     """A delivery not yet done (it survives restarts)."""
 
@@ -254,10 +263,10 @@ class Storage(abc.ABC):
         """
 
     @abc.abstractmethod
-    async def claim_runs(self, limit: int, now: float) -> tuple[list[Run], float | None]:
+    async def claim_runs(self, limit: int, now: float) -> ClaimResult:
         """Mark up to `limit` due pending runs running, oldest first, at most one per thread and
-        none on a thread that already has a running run. Also return the earliest due time of
-        the pending runs left (None if there are none)."""
+        none on a thread that already has a running run. Also report the earliest due time of
+        the pending runs not yet due, and the threads that still have due pending runs."""
 
     @abc.abstractmethod
     async def get_run(self, thread_id: str, run_id: str) -> Run | None:

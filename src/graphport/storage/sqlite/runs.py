@@ -8,7 +8,7 @@ from typing import Any
 
 from graphport import errors
 from graphport.models import Run, Thread
-from graphport.storage.base import RunFinish
+from graphport.storage.base import ClaimResult, RunFinish
 from graphport.storage.sqlite.connection import SqliteBase
 from graphport.storage.sqlite.rows import (
     RUN_COLUMNS,
@@ -96,8 +96,8 @@ class RunsMixin(SqliteBase):
             run["status"] = "running"
         return claimed
 
-    async def claim_runs(self, limit: int, now: float) -> tuple[list[Run], float | None]:
-        def op(conn: sqlite3.Connection) -> tuple[list[Run], float | None]:
+    async def claim_runs(self, limit: int, now: float) -> ClaimResult:
+        def op(conn: sqlite3.Connection) -> ClaimResult:
             candidates = conn.execute(
                 f"SELECT {RUN_COLUMNS} FROM runs r WHERE status = 'pending' AND due <= ?"
                 " AND NOT EXISTS (SELECT 1 FROM runs o WHERE o.thread_id = r.thread_id"
@@ -122,7 +122,14 @@ class RunsMixin(SqliteBase):
             nxt = conn.execute(
                 "SELECT min(due) FROM runs WHERE status = 'pending' AND due > ?", (now,)
             ).fetchone()[0]
-            return claimed, nxt
+            waiting = {
+                r[0]
+                for r in conn.execute(
+                    "SELECT DISTINCT thread_id FROM runs WHERE status = 'pending' AND due <= ?",
+                    (now,),
+                )
+            }
+            return ClaimResult(claimed, nxt, waiting)
 
         return await self._submit(op)
 
