@@ -152,3 +152,40 @@ def test_expired_threads_are_swept(tmp_path: Path, server: Server) -> None:
         assert client.threads.get(keep["thread_id"])["thread_id"] == keep["thread_id"]
     finally:
         srv.stop()
+
+
+def test_thread_stream_follows_every_run(client, url: str, http: httpx.Client) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    from tests.api.test_join_stream import parse_sse
+
+    tid = client.threads.create()["thread_id"]
+    received = bytearray()
+    ready = threading.Event()
+
+    def follow() -> None:
+        with httpx.Client(base_url=url, timeout=30) as c:
+            with c.stream("GET", f"/threads/{tid}/stream",
+                          params={"stream_modes": "run_modes,state_update"}) as r:  # fmt: skip
+                ready.set()
+                for chunk in r.iter_bytes():
+                    received.extend(chunk)
+                    if received.count(b"run_done") >= 2 and b"state_update" in received:
+                        return
+
+    t = threading.Thread(target=follow)
+    t.start()
+    ready.wait(10)
+    time.sleep(0.2)
+    client.runs.wait(tid, "echo", input={"messages": ["1"]})
+    client.runs.wait(tid, "echo", input={"messages": ["2"]})
+    client.threads.update_state(tid, {"messages": ["3"]})
+    t.join(20)
+    events = parse_sse(bytes(received))
+    names = [e["event"] for e in events]
+    assert names.count("metadata") == 4  # run start and run_done, twice
+    assert names.count("values") == 4 and names[-1] == "state_update"
+    ids = [int(e["id"].split("-")[1]) for e in events]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    bad = http.get(f"/threads/{tid}/stream", params={"stream_modes": "bogus"})
+    assert bad.status_code == 422 and bad.json() == {"detail": "Invalid stream mode: bogus"}

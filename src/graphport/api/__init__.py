@@ -47,6 +47,7 @@ ROUTES = [
     Route("/threads/{thread_id}/state/{checkpoint_id}", threads.get_state, methods=["GET"]),
     Route("/threads/{thread_id}/history", threads.history, methods=["GET", "POST"]),
     Route("/threads/{thread_id}/copy", threads.copy_thread, methods=["POST"]),
+    Route("/threads/{thread_id}/stream", threads.join_thread_stream, methods=["GET"]),
     # Thread runs
     Route("/threads/{thread_id}/runs", runs.create_thread_run, methods=["POST"]),
     Route("/threads/{thread_id}/runs", runs.list_runs, methods=["GET"]),

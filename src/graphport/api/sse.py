@@ -40,6 +40,7 @@ class EventStreamResponse:
         heartbeat: float,
         with_ids: bool,
         modes: set[str] | None = None,
+        accept: Callable[[Event], bool] | None = None,
         on_close: Callable[[], None] | None = None,
         on_disconnect: Callable[[], None] | None = None,
         first: list[bytes] | None = None,
@@ -49,6 +50,7 @@ class EventStreamResponse:
         self.heartbeat = heartbeat
         self.with_ids = with_ids
         self.modes = modes
+        self.accept = accept
         self.on_close = on_close
         self.on_disconnect = on_disconnect
         self.first = first or []
@@ -79,7 +81,7 @@ class EventStreamResponse:
                     continue
                 if item is END:
                     break
-                if self._wanted(item.event):
+                if self.accept(item) if self.accept else self._wanted(item.event):
                     body = frame(item.event, item.data, item.id if self.with_ids else None)
                     await send({"type": "http.response.body", "body": body, "more_body": True})
             await send({"type": "http.response.body", "body": b""})

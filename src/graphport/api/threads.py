@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -10,6 +12,8 @@ from starlette.responses import Response
 from graphport import errors
 from graphport.api.bodies import json_body, path_uuid, query_flag, query_int
 from graphport.api.responses import JSONResponse
+from graphport.api.sse import EventStreamResponse
+from graphport.bus.memory import Event
 from graphport.engine.runs import RunEngine
 from graphport.engine.threads import ThreadOps
 from graphport.models import THREAD_SORT_FIELDS, Thread, iso, uuid7
@@ -237,3 +241,45 @@ async def history(request: Request) -> Response:
         thread_id, limit=limit, before=before, metadata=metadata, checkpoint=checkpoint
     )
     return JSONResponse(states)
+
+
+THREAD_STREAM_MODES = ("run_modes", "lifecycle", "state_update")
+_STREAM_ID = re.compile(r"^\d+(-\d+)?$")
+
+
+def _thread_stream_filter(modes: list[str]) -> Callable[[Event], bool]:
+    def accept(item: Event) -> bool:
+        if "run_modes" in modes and item.event != "state_update":
+            return True
+        if "state_update" in modes and item.event == "state_update":
+            return True
+        return "lifecycle" in modes and item.event == "metadata"
+
+    return accept
+
+
+async def join_thread_stream(request: Request) -> Response | EventStreamResponse:
+    """Every run of the thread, as SSE, until the client goes away."""
+    thread_id = path_uuid(request.path_params["thread_id"], "thread")
+    # the reference reads `stream_modes` while the SDK sends `stream_mode`: accept both
+    raw = request.query_params.get("stream_modes") or ",".join(
+        request.query_params.getlist("stream_mode")
+    )
+    modes = [m.strip() for m in raw.split(",") if m.strip()] or ["run_modes"]
+    for mode in modes:
+        if mode not in THREAD_STREAM_MODES:
+            raise errors.ValidationFailed(f"Invalid stream mode: {mode}")
+    last = request.headers.get("last-event-id")
+    if last is not None and not _STREAM_ID.match(last.strip()):
+        raise errors.ValidationFailed("Invalid last-event-id: must be a valid Redis stream ID")
+    await _ops(request).require(thread_id)
+    bus = _engine(request).bus
+    queue = bus.subscribe_thread(thread_id)
+    return EventStreamResponse(
+        queue,
+        {},
+        heartbeat=request.app.state.settings.keepalive_seconds,
+        with_ids=True,
+        accept=_thread_stream_filter(modes),
+        on_close=lambda: bus.unsubscribe_thread(thread_id, queue),
+    )

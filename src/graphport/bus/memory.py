@@ -55,6 +55,9 @@ class MemoryBus:
         self._done: dict[str, list[asyncio.Future[bytes]]] = defaultdict(list)
         self._subscribers: dict[str, list[asyncio.Queue[Event | None]]] = defaultdict(list)
         self._logs: dict[str, _RunLog] = {}
+        self._run_threads: dict[str, str] = {}
+        self._thread_subscribers: dict[str, list[asyncio.Queue[Event | None]]] = defaultdict(list)
+        self._thread_seq: dict[str, int] = defaultdict(int)
 
     # -- completion --------------------------------------------------------------------------
 
@@ -78,6 +81,10 @@ class MemoryBus:
                 fut.set_result(body)
         for q in self._subscribers.pop(run_id, ()):
             q.put_nowait(END)
+        thread_id = self._run_threads.pop(run_id, None)
+        if thread_id is not None:
+            done = b'{"status":"run_done","run_id":"' + run_id.encode() + b'"}'
+            self.publish_thread(thread_id, "metadata", done)
         log = self._logs.get(run_id)
         if log is not None:
             log.ended = True
@@ -88,13 +95,17 @@ class MemoryBus:
 
     # -- live events -------------------------------------------------------------------------
 
-    def open_stream(self, run_id: str, *, resumable: bool) -> None:
+    def open_stream(self, run_id: str, *, resumable: bool, thread_id: str | None = None) -> None:
         """Called when the run starts executing."""
         self._logs[run_id] = _RunLog(resumable=resumable)
+        if thread_id is not None:
+            self._run_threads[run_id] = thread_id
 
     def wants_events(self, run_id: str) -> bool:
         """Whether publishing now reaches anyone (a subscriber, or a resumable log)."""
         if run_id in self._subscribers:
+            return True
+        if self._run_threads.get(run_id) in self._thread_subscribers:
             return True
         log = self._logs.get(run_id)
         return log is not None and log.resumable
@@ -111,6 +122,35 @@ class MemoryBus:
                 del log.events[0]
         for q in self._subscribers.get(run_id, ()):
             q.put_nowait(item)
+        thread_id = self._run_threads.get(run_id)
+        if thread_id is not None and thread_id in self._thread_subscribers:
+            self.publish_thread(thread_id, event, data)
+
+    # -- thread streams ----------------------------------------------------------------------
+
+    def publish_thread(self, thread_id: str, event: str, data: bytes) -> None:
+        """An event for everyone following the thread (its runs' events, state updates)."""
+        subscribers = self._thread_subscribers.get(thread_id)
+        if not subscribers:
+            return
+        self._thread_seq[thread_id] += 1
+        seq = self._thread_seq[thread_id]
+        item = Event(f"{int(time.time() * 1000)}-{seq}", seq, event, data)
+        for q in subscribers:
+            q.put_nowait(item)
+
+    def subscribe_thread(self, thread_id: str) -> asyncio.Queue[Event | None]:
+        q: asyncio.Queue[Event | None] = asyncio.Queue()
+        self._thread_subscribers[thread_id].append(q)
+        return q
+
+    def unsubscribe_thread(self, thread_id: str, q: asyncio.Queue[Event | None]) -> None:
+        subs = self._thread_subscribers.get(thread_id)
+        if subs and q in subs:
+            subs.remove(q)
+            if not subs:
+                del self._thread_subscribers[thread_id]
+                self._thread_seq.pop(thread_id, None)
 
     def subscribe(self, run_id: str, after: int | None = None) -> asyncio.Queue[Event | None]:
         """A queue of the run's events: first the kept ones after sequence `after` (when given),

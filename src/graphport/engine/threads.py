@@ -16,7 +16,7 @@ from typing import Any
 from langgraph.pregel import Pregel
 from langgraph.types import StateSnapshot, StateUpdate
 
-from graphport import errors
+from graphport import errors, serde
 from graphport.engine.executor import command_from_json
 from graphport.engine.worker import Worker
 from graphport.graphs import GraphEntry
@@ -200,6 +200,8 @@ class ThreadOps:
             thread_id, status=mirror["status"], values=mirror["values"],
             interrupts=mirror["interrupts"],
         )  # fmt: skip
+        event = {"state": state_json(state), "thread_id": thread_id}
+        self.worker.bus.publish_thread(thread_id, "state_update", serde.dumps(event))
         return {"checkpoint": checkpoint_ref(new_config)}  # type: ignore[arg-type]
 
     async def apply_supersteps(self, thread: Thread, supersteps: list[dict[str, Any]]) -> None:

@@ -187,7 +187,9 @@ class Worker:
         self.started.add(run_id)
         started_at = iso()
         kw = run["kwargs"]
-        self.bus.open_stream(run_id, resumable=bool(kw.get("resumable")))
+        self.bus.open_stream(
+            run_id, resumable=bool(kw.get("resumable")), thread_id=run["thread_id"]
+        )
         temporary = bool(kw.get("temporary"))
         entry = self.graphs.get(kw["config"]["configurable"].get("graph_id", ""))
         checkpointer = self.ephemeral if temporary else self.storage.checkpointer
