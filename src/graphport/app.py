@@ -23,7 +23,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graphport import errors
-from graphport.api import ROUTES
+from graphport.api import routes
 from graphport.api.responses import error_response
 from graphport.bus.memory import MemoryBus
 from graphport.config import Settings
@@ -137,7 +137,7 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
             await storage.close()
 
     return Starlette(
-        routes=ROUTES,
+        routes=routes(settings.http),
         middleware=[Middleware(PrivateNetworkHeader), _cors(settings)],
         exception_handlers={
             errors.GraphportError: _graphport_error,

@@ -1,20 +1,23 @@
 """The HTTP layer: parse, call the engine or storage, serialise. No SQL, no graph code.
 
-`ROUTES` is the route table, in the order of the API reference.
+The route table is below, grouped as in the API reference; `routes(http)` applies the
+`http` block of langgraph.json (`disable_*` switches, `mount_prefix`).
 """
 
 from __future__ import annotations
 
-from starlette.routing import Route
+from typing import Any
+
+from starlette.routing import BaseRoute, Mount, Route
 
 from graphport.api import assistants, runs, system, threads
 
-ROUTES = [
-    # System
-    Route("/ok", system.ok, methods=["GET"]),
+META = [
     Route("/", system.ok, methods=["GET"]),
     Route("/info", system.info, methods=["GET"]),
-    # Assistants
+]
+
+ASSISTANTS = [
     Route("/assistants", assistants.create_assistant, methods=["POST"]),
     Route("/assistants/search", assistants.search_assistants, methods=["POST"]),
     Route("/assistants/count", assistants.count_assistants, methods=["POST"]),
@@ -31,7 +34,9 @@ ROUTES = [
     ),
     Route("/assistants/{assistant_id}/versions", assistants.list_versions, methods=["POST"]),
     Route("/assistants/{assistant_id}/latest", assistants.set_latest, methods=["POST"]),
-    # Threads
+]
+
+THREADS = [
     Route("/threads", threads.create_thread, methods=["POST"]),
     Route("/threads/search", threads.search_threads, methods=["POST"]),
     Route("/threads/count", threads.count_threads, methods=["POST"]),
@@ -48,6 +53,9 @@ ROUTES = [
     Route("/threads/{thread_id}/history", threads.history, methods=["GET", "POST"]),
     Route("/threads/{thread_id}/copy", threads.copy_thread, methods=["POST"]),
     Route("/threads/{thread_id}/stream", threads.join_thread_stream, methods=["GET"]),
+]
+
+RUNS = [
     # Thread runs
     Route("/threads/{thread_id}/runs", runs.create_thread_run, methods=["POST"]),
     Route("/threads/{thread_id}/runs", runs.list_runs, methods=["GET"]),
@@ -69,3 +77,26 @@ ROUTES = [
     Route("/runs/{run_id}/feedback", runs.list_feedback, methods=["GET"]),
     Route("/feedback/{token}", runs.give_feedback, methods=["POST"]),
 ]
+
+
+def routes(http: dict[str, Any]) -> list[BaseRoute]:
+    """The routes served under the `http` settings of langgraph.json."""
+    api: list[BaseRoute] = []
+    if not http.get("disable_meta"):
+        api += META
+    if not http.get("disable_assistants"):
+        api += ASSISTANTS
+    if not http.get("disable_threads"):
+        api += THREADS
+    if not http.get("disable_runs"):
+        api += RUNS
+    ok = system.ok_bare if http.get("disable_meta") else system.ok
+    root: list[BaseRoute] = [Route("/ok", ok, methods=["GET"])]
+    prefix = http.get("mount_prefix")
+    if prefix:
+        if not prefix.startswith("/") or prefix.endswith("/"):
+            raise ValueError("http.mount_prefix must start with '/' and not end with '/'")
+        if not http.get("disable_meta"):
+            root.append(Route("/", system.ok, methods=["GET"]))
+        return [*root, Mount(prefix, routes=[Route("/ok", ok, methods=["GET"]), *api])]
+    return root + api

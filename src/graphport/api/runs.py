@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import fnmatch
 import uuid
 from typing import Any
 
@@ -60,9 +61,32 @@ async def _create(
     validate(schemas.RUN_CREATE_STATEFUL if stateful else schemas.RUN_CREATE_STATELESS, body)
     thread_id = path_uuid(request.path_params["thread_id"], "thread") if stateful else None
     run, done, queue = await _engine(request).create_run(
-        thread_id, body, _request_id(request), subscribe=subscribe
+        thread_id,
+        body,
+        _request_id(request),
+        subscribe=subscribe,
+        headers=configurable_headers(request, request.app.state.settings.http),
     )
     return body, run, done, queue
+
+
+_NEVER_COPIED = frozenset({"authorization", "x-api-key", "x-service-key", "x-tenant-id"})
+_ALWAYS_COPIED = ("langsmith-trace", "baggage", "langsmith-metadata", "langsmith-tags",
+                  "langsmith-project")  # fmt: skip
+
+
+def configurable_headers(request: Request, http: dict[str, Any]) -> dict[str, str]:
+    """Request headers copied into the run's `configurable` (`http.configurable_headers`)."""
+    rules = http.get("configurable_headers") or {}
+    includes, excludes = rules.get("includes") or [], rules.get("excludes") or []
+    out = {}
+    for name, value in request.headers.items():
+        if name in _NEVER_COPIED:
+            continue
+        wanted = name in _ALWAYS_COPIED or any(fnmatch.fnmatchcase(name, p) for p in includes)
+        if wanted and not any(fnmatch.fnmatchcase(name, p) for p in excludes):
+            out[name] = value
+    return out
 
 
 def _cancel_on_disconnect(engine: RunEngine, run_id: str, wanted: bool) -> Any:

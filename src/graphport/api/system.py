@@ -16,6 +16,11 @@ async def ok(request: Request) -> Response:
     return Response(_OK, media_type="application/json")
 
 
+async def ok_bare(request: Request) -> Response:
+    """/ok when `http.disable_meta` is set."""
+    return Response(b'{"ok":true}', media_type="application/json")
+
+
 async def info(request: Request) -> Response:
     return JSONResponse(
         {

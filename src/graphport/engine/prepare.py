@@ -62,6 +62,7 @@ def new_run(
     request_id: str,
     temporary: bool,
     thread: Thread | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Run:
     """The Run record for a validated request body."""
     req_config = dict(body.get("config") or {})
@@ -87,6 +88,7 @@ def new_run(
         **(asst_config.get("configurable") or {}),
         **thread_configurable,
         **req_configurable,
+        **(headers or {}),
         **checkpoint,
         "run_id": run_id,
         "thread_id": thread_id,

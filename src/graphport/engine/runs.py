@@ -126,6 +126,7 @@ class RunEngine:
         request_id: str,
         *,
         subscribe: bool = False,
+        headers: dict[str, str] | None = None,
     ) -> tuple[Run, asyncio.Future[bytes], asyncio.Queue[Event | None] | None]:
         """Create a run on `thread_id`, or on a new thread when None (a stateless run).
 
@@ -167,6 +168,7 @@ class RunEngine:
             request_id=request_id,
             temporary=temporary,
             thread=existing,
+            headers=headers,
         )
         if existing is not None and strategy in ("interrupt", "rollback"):
             await self.supersede(thread_id, strategy, run_id)
