@@ -277,8 +277,14 @@ def test_keepalive_newlines_while_waiting(own_server: Server) -> None:
         own_server.stop()
 
 
+def crash_and_restart(server: Server, tmp_path: Path) -> Server:
+    """kill -9 the server, then start a new one on the same port and database."""
+    port = int(server.url.rsplit(":", 1)[1])
+    server.stop(sig_kill=True)
+    return start_server(tmp_path, port=port)
+
+
 def test_pending_run_survives_a_restart(own_server: Server, tmp_path: Path) -> None:
-    port = int(own_server.url.rsplit(":", 1)[1])
     with httpx.Client(base_url=own_server.url, timeout=30) as c:
         with c.stream(
             "POST",
@@ -291,8 +297,7 @@ def test_pending_run_survives_a_restart(own_server: Server, tmp_path: Path) -> N
             },
         ) as resp:
             loc = resp.headers["content-location"]
-    own_server.stop(sig_kill=True)
-    again = start_server(tmp_path, port=port)
+    again = crash_and_restart(own_server, tmp_path)
     try:
         with httpx.Client(base_url=again.url, timeout=30) as c:
             assert c.get(loc + "/join").json() == {"messages": ["later", "hi"], "count": 1}
@@ -302,7 +307,6 @@ def test_pending_run_survives_a_restart(own_server: Server, tmp_path: Path) -> N
 
 
 def test_running_run_is_resumed_after_a_crash(own_server: Server, tmp_path: Path) -> None:
-    port = int(own_server.url.rsplit(":", 1)[1])
     with httpx.Client(base_url=own_server.url, timeout=30) as c:
         with c.stream(
             "POST",
@@ -315,8 +319,7 @@ def test_running_run_is_resumed_after_a_crash(own_server: Server, tmp_path: Path
         ) as resp:
             loc = resp.headers["content-location"]
             _wait_for(lambda: c.get(loc).json()["status"] == "running")
-    own_server.stop(sig_kill=True)
-    again = start_server(tmp_path, port=port)
+    again = crash_and_restart(own_server, tmp_path)
     try:
         with httpx.Client(base_url=again.url, timeout=30) as c:
             assert c.get(loc + "/join").json()["messages"][-1] == "woke"

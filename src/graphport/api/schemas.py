@@ -168,41 +168,29 @@ _COMPONENTS = {
     }
 }
 
-# The wait and stream routes also take `on_disconnect`, added beside the shared schema.
-RUN_CREATE_STATELESS = jsonschema_rs.validator_for(
-    {
-        "allOf": [
-            {"$ref": "#/components/schemas/RunCreateStateless"},
-            {
-                "properties": {
-                    "on_disconnect": {
-                        "type": "string",
-                        "enum": ["cancel", "continue"],
-                        "title": "On Disconnect",
-                        "default": "continue",
-                    }
-                }
-            },
-        ],
-        "components": _COMPONENTS,
-    }
-)
 
-RUN_CREATE_STATEFUL = jsonschema_rs.validator_for(
-    {
-        "allOf": [
-            {"$ref": "#/components/schemas/RunCreateStateful"},
-            {
-                "properties": {
-                    "on_disconnect": {
-                        "type": "string",
-                        "enum": ["cancel", "continue"],
-                        "title": "On Disconnect",
-                        "default": "continue",
+def _run_create_validator(schema_name: str) -> Any:
+    """A validator for a run body; the wait and stream routes also take `on_disconnect`, which
+    the reference adds beside the shared schema (its messages show `schema["allOf"][1]`)."""
+    return jsonschema_rs.validator_for(
+        {
+            "allOf": [
+                {"$ref": f"#/components/schemas/{schema_name}"},
+                {
+                    "properties": {
+                        "on_disconnect": {
+                            "type": "string",
+                            "enum": ["cancel", "continue"],
+                            "title": "On Disconnect",
+                            "default": "continue",
+                        }
                     }
-                }
-            },
-        ],
-        "components": _COMPONENTS,
-    }
-)
+                },
+            ],
+            "components": _COMPONENTS,
+        }
+    )
+
+
+RUN_CREATE_STATELESS = _run_create_validator("RunCreateStateless")
+RUN_CREATE_STATEFUL = _run_create_validator("RunCreateStateful")

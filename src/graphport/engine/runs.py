@@ -85,9 +85,6 @@ class RunEngine:
             raise errors.NotFound("Thread or assistant not found.")
         return assistant
 
-    async def resolve_assistant(self, assistant_id: Any) -> Assistant:
-        return await self.get_assistant(self.parse_assistant_id(assistant_id))
-
     # -- runs --------------------------------------------------------------------------------
 
     async def check_run_body(self, body: dict[str, Any], *, stateless: bool) -> str:

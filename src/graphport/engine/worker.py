@@ -291,15 +291,26 @@ class Worker:
             webhook=webhook,
             delete_run=outcome.rolled_back,
         )
-        try:
-            await self.storage.finish_run(finish)
-        except Exception:
-            log.exception("recording the end of run %s failed", run_id)
+        for attempt in range(1, 4):
+            try:
+                await self.storage.finish_run(finish)
+                break
+            except Exception:
+                log.exception("recording the end of run %s failed (attempt %d)", run_id, attempt)
+                await asyncio.sleep(0.1 * attempt)
         else:
-            if webhook is not None:
-                self.webhooks.schedule(
-                    PendingWebhook(run_id, thread_id, webhook[0], webhook[1], 0, 0.0)
-                )
+            # Not recorded: the run stays `running` and is run again after a restart, so its
+            # waiters are not told it succeeded.
+            outcome = Outcome(
+                status="error",
+                error={"error": "StorageError", "message": "the run's end could not be stored"},
+            )
+            body = outcome.body()
+            webhook = None
+        if webhook is not None:
+            self.webhooks.schedule(
+                PendingWebhook(run_id, thread_id, webhook[0], webhook[1], 0, 0.0)
+            )
         if outcome.status == "error":
             log.info("run %s failed: %s", run_id, outcome.error)
         if outcome.error is not None:

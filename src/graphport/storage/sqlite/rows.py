@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from graphport.models import Assistant, Run, Thread, iso
+from graphport.models import Run, Thread, iso
 
 RUN_COLUMNS = (
     "run_id, thread_id, assistant_id, status, metadata, kwargs, multitask_strategy, "
@@ -53,21 +53,6 @@ def thread_from_row(row: tuple[Any, ...]) -> Thread:
         thread["error"] = orjson.loads(row[6]) if row[6] is not None else None
         thread["interrupts"] = orjson.loads(row[5])
     return thread
-
-
-def assistant_from_row(row: tuple[Any, ...]) -> Assistant:
-    return {
-        "assistant_id": row[0],
-        "graph_id": row[1],
-        "config": orjson.loads(row[2]),
-        "context": orjson.loads(row[3]),
-        "metadata": orjson.loads(row[4]),
-        "name": row[5],
-        "description": row[6],
-        "created_at": row[8],
-        "updated_at": row[9],
-        "version": row[7],
-    }
 
 
 def now_iso() -> str:
