@@ -313,3 +313,18 @@ _b.add_node("block", _block)
 _b.add_edge(START, "block")
 _b.add_edge("block", END)
 blocking = _b.compile()
+
+
+# ---------------------------------------------------------------- memory (uses the store)
+def _remember(state: MsgState, runtime: Runtime) -> dict:
+    store = runtime.store
+    seen = store.get(("graph-memory",), "last")
+    store.put(("graph-memory",), "last", {"messages": state.get("messages", [])})
+    return {"messages": [f"before:{seen.value['messages'] if seen else None}"]}
+
+
+_b = StateGraph(MsgState)
+_b.add_node("remember", _remember)
+_b.add_edge(START, "remember")
+_b.add_edge("remember", END)
+memory = _b.compile()

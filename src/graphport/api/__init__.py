@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.routing import BaseRoute, Mount, Route
 
-from graphport.api import assistants, runs, system, threads
+from graphport.api import assistants, runs, store, system, threads
 
 META = [
     Route("/", system.ok, methods=["GET"]),
@@ -78,6 +78,14 @@ RUNS = [
     Route("/feedback/{token}", runs.give_feedback, methods=["POST"]),
 ]
 
+STORE = [
+    Route("/store/items", store.put_item, methods=["PUT"]),
+    Route("/store/items", store.get_item, methods=["GET"]),
+    Route("/store/items", store.delete_item, methods=["DELETE"]),
+    Route("/store/items/search", store.search_items, methods=["POST"]),
+    Route("/store/namespaces", store.list_namespaces, methods=["POST"]),
+]
+
 
 def routes(http: dict[str, Any]) -> list[BaseRoute]:
     """The routes served under the `http` settings of langgraph.json."""
@@ -90,6 +98,8 @@ def routes(http: dict[str, Any]) -> list[BaseRoute]:
         api += THREADS
     if not http.get("disable_runs"):
         api += RUNS
+    if not http.get("disable_store"):
+        api += STORE
     ok = system.ok_bare if http.get("disable_meta") else system.ok
     root: list[BaseRoute] = [Route("/ok", ok, methods=["GET"])]
     prefix = http.get("mount_prefix")

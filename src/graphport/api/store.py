@@ -1,0 +1,104 @@
+"""Store routes: long-term memory shared across threads, in langgraph's own store."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from graphport import errors
+from graphport.api.bodies import json_body
+from graphport.api.responses import JSONResponse
+
+
+def _store(request: Request) -> Any:
+    return request.app.state.engine.storage.store
+
+
+def _namespace(value: Any, *, optional: bool = False) -> tuple[str, ...] | None:
+    """A namespace as a tuple of labels (non-empty strings without periods), or a 422."""
+    if value is None and optional:
+        return None
+    if not isinstance(value, list | tuple):
+        raise errors.ValidationFailed("Namespace must be a list of labels")
+    for label in value:
+        if not isinstance(label, str) or not label or "." in label:
+            raise errors.ValidationFailed(
+                f"Namespace label {label!r} must be a non-empty string without periods"
+            )
+    return tuple(value)
+
+
+async def _object(request: Request) -> dict[str, Any]:
+    body = await json_body(request, request.app.state.settings.max_body_bytes)
+    if not isinstance(body, dict):
+        raise errors.ValidationFailed("Request body must be a JSON object")
+    return body
+
+
+def _item(item: Any) -> dict[str, Any] | None:
+    return None if item is None else item.dict()  # type: ignore[no-any-return]
+
+
+async def put_item(request: Request) -> Response:
+    body = await _object(request)
+    namespace = _namespace(body.get("namespace"))
+    key = body.get("key")
+    if not isinstance(key, str) or not key:
+        raise errors.ValidationFailed("key must be a non-empty string")
+    value = body.get("value")
+    if not isinstance(value, dict):
+        raise errors.ValidationFailed("value must be an object")
+    kwargs: dict[str, Any] = {}
+    if "index" in body:
+        kwargs["index"] = body["index"]
+    if body.get("ttl") is not None:
+        kwargs["ttl"] = body["ttl"]
+    await _store(request).aput(namespace, key, value, **kwargs)
+    return Response(status_code=204)
+
+
+async def get_item(request: Request) -> Response:
+    namespace = _namespace(request.query_params.get("namespace", "").split("."))
+    key = request.query_params.get("key")
+    if not key:
+        return JSONResponse({"error": "Key is required"}, status_code=400)
+    refresh = request.query_params.get("refresh_ttl")
+    item = await _store(request).aget(
+        namespace, key, refresh_ttl=None if refresh is None else refresh.lower() == "true"
+    )
+    return JSONResponse(_item(item))
+
+
+async def delete_item(request: Request) -> Response:
+    body = await _object(request)
+    namespace = _namespace(body.get("namespace") or [])
+    await _store(request).adelete(namespace, body.get("key"))
+    return Response(status_code=204)
+
+
+async def search_items(request: Request) -> Response:
+    body = await _object(request)
+    prefix = _namespace(body.get("namespace_prefix") or [])
+    items = await _store(request).asearch(
+        prefix,
+        filter=body.get("filter"),
+        limit=int(body.get("limit") or 10),
+        offset=int(body.get("offset") or 0),
+        query=body.get("query"),
+        refresh_ttl=body.get("refresh_ttl"),
+    )
+    return JSONResponse({"items": [_item(i) for i in items]})
+
+
+async def list_namespaces(request: Request) -> Response:
+    body = await _object(request)
+    result = await _store(request).alist_namespaces(
+        prefix=_namespace(body.get("prefix") or None, optional=True),
+        suffix=_namespace(body.get("suffix") or None, optional=True),
+        max_depth=body.get("max_depth"),
+        limit=body.get("limit", 100),
+        offset=body.get("offset", 0),
+    )
+    return JSONResponse({"namespaces": [list(ns) for ns in result]})
