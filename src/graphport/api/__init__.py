@@ -56,6 +56,12 @@ THREADS = [
 ]
 
 RUNS = [
+    # Stateless runs
+    Route("/runs", runs.create_stateless, methods=["POST"]),
+    Route("/runs/stream", runs.stream_stateless, methods=["POST"]),
+    Route("/runs/wait", runs.wait_stateless, methods=["POST"]),
+    Route("/runs/batch", runs.create_batch, methods=["POST"]),
+    Route("/runs/cancel", runs.cancel_many, methods=["POST"]),
     # Thread runs
     Route("/threads/{thread_id}/runs", runs.create_thread_run, methods=["POST"]),
     Route("/threads/{thread_id}/runs", runs.list_runs, methods=["GET"]),
@@ -66,12 +72,6 @@ RUNS = [
     Route("/threads/{thread_id}/runs/{run_id}/cancel", runs.cancel_run, methods=["POST"]),
     Route("/threads/{thread_id}/runs/{run_id}/join", runs.join_run, methods=["GET"]),
     Route("/threads/{thread_id}/runs/{run_id}/stream", runs.join_stream, methods=["GET"]),
-    # Stateless runs
-    Route("/runs", runs.create_stateless, methods=["POST"]),
-    Route("/runs/stream", runs.stream_stateless, methods=["POST"]),
-    Route("/runs/wait", runs.wait_stateless, methods=["POST"]),
-    Route("/runs/batch", runs.create_batch, methods=["POST"]),
-    Route("/runs/cancel", runs.cancel_many, methods=["POST"]),
     # graphport's own
     Route("/runs/{run_id}/webhook", runs.get_webhook, methods=["GET"]),
     Route("/runs/{run_id}/feedback", runs.list_feedback, methods=["GET"]),
@@ -90,14 +90,14 @@ STORE = [
 def routes(http: dict[str, Any]) -> list[BaseRoute]:
     """The routes served under the `http` settings of langgraph.json."""
     api: list[BaseRoute] = []
+    if not http.get("disable_runs"):
+        api += RUNS  # first: the router tries routes in order, and runs are the hot path
     if not http.get("disable_meta"):
         api += META
     if not http.get("disable_assistants"):
         api += ASSISTANTS
     if not http.get("disable_threads"):
         api += THREADS
-    if not http.get("disable_runs"):
-        api += RUNS
     if not http.get("disable_store"):
         api += STORE
     ok = system.ok_bare if http.get("disable_meta") else system.ok

@@ -172,12 +172,14 @@ class Worker:
 
     def _publisher(self, run_id: str, stream_mode: list[str]) -> Publish:
         """Turn graph chunks into SSE events, only while someone can receive them."""
-        encoder = EventEncoder(stream_mode)
         bus = self.bus
+        encoders: list[EventEncoder] = []  # made on the first event someone receives
 
         def publish(ns: tuple[str, ...], mode: str, data: Any) -> None:
             if bus.wants_events(run_id):
-                for name, payload in encoder.encode(ns, mode, data):
+                if not encoders:
+                    encoders.append(EventEncoder(stream_mode))
+                for name, payload in encoders[0].encode(ns, mode, data):
                     bus.publish(run_id, name, serde.dumps(payload))
 
         return publish

@@ -32,6 +32,7 @@ class SqliteStorage(
         self.path = path
         self.location = "in memory (lost when the server stops)" if path == ":memory:" else path
         self._conn: Connection | None = None
+        self._assistant_cache = {}
         self._saver_conn: Any = None
         self._store_conn: Any = None
 

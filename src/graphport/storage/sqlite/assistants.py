@@ -193,6 +193,13 @@ def _new_version(conn: sqlite3.Connection, current: Assistant, **changes: Any) -
 
 
 class AssistantsMixin(SqliteBase):
+    # Every run reads its assistant: keep them in memory. Exact because this process is the
+    # database's only writer (SQLite); every write below drops the entry it changes.
+    _assistant_cache: dict[str, Assistant]
+
+    def _forget_assistant(self, assistant_id: str) -> None:
+        self._assistant_cache.pop(assistant_id, None)
+
     # -- assistants --------------------------------------------------------------------------
 
     async def sync_system_assistant(self, assistant: Assistant) -> Assistant:
@@ -210,7 +217,10 @@ class AssistantsMixin(SqliteBase):
                 conn, current, name=assistant["name"], description=assistant["description"]
             )
 
-        return await self._submit(op)
+        try:
+            return await self._submit(op)
+        finally:  # after the write, so a read in flight cannot re-cache the old row
+            self._forget_assistant(assistant["assistant_id"])
 
     async def create_assistant(self, assistant: Assistant, *, if_exists: str) -> Assistant:
         def op(conn: sqlite3.Connection) -> Assistant:
@@ -222,10 +232,19 @@ class AssistantsMixin(SqliteBase):
             _insert(conn, assistant)
             return _current(conn, assistant["assistant_id"]) or assistant
 
-        return await self._submit(op)
+        try:
+            return await self._submit(op)
+        finally:  # after the write, so a read in flight cannot re-cache the old row
+            self._forget_assistant(assistant["assistant_id"])
 
     async def get_assistant(self, assistant_id: str) -> Assistant | None:
-        return await self._submit(lambda conn: _current(conn, assistant_id))
+        cached = self._assistant_cache.get(assistant_id)
+        if cached is not None:
+            return cached
+        found = await self._submit(lambda conn: _current(conn, assistant_id))
+        if found is not None:
+            self._assistant_cache[assistant_id] = found
+        return found
 
     async def search_assistants(
         self,
@@ -305,7 +324,10 @@ class AssistantsMixin(SqliteBase):
                 changes["metadata"] = {**current["metadata"], **metadata}
             return _new_version(conn, current, **changes)
 
-        return await self._submit(op)
+        try:
+            return await self._submit(op)
+        finally:  # after the write, so a read in flight cannot re-cache the old row
+            self._forget_assistant(assistant_id)
 
     async def delete_assistant(self, assistant_id: str) -> bool:
         def op(conn: sqlite3.Connection) -> bool:
@@ -313,7 +335,10 @@ class AssistantsMixin(SqliteBase):
             cur = conn.execute("DELETE FROM assistants WHERE assistant_id = ?", (assistant_id,))
             return cur.rowcount > 0
 
-        return await self._submit(op)
+        try:
+            return await self._submit(op)
+        finally:  # after the write, so a read in flight cannot re-cache the old row
+            self._forget_assistant(assistant_id)
 
     async def list_assistant_versions(
         self, assistant_id: str, *, metadata: dict[str, Any] | None, limit: int, offset: int
@@ -362,4 +387,7 @@ class AssistantsMixin(SqliteBase):
             _make_current(conn, latest)
             return latest
 
-        return await self._submit(op)
+        try:
+            return await self._submit(op)
+        finally:  # after the write, so a read in flight cannot re-cache the old row
+            self._forget_assistant(assistant_id)

@@ -2,9 +2,9 @@
 
 All of graphport's own reads and writes go through this thread (datasette's single-writer
 pattern). It takes every operation queued while it was busy and runs them in one transaction
-(group commit), each inside a savepoint so a failing operation rolls back alone; the waiting
-coroutines are woken once per batch. Operations run in the order they were submitted, so a read
-always sees every write submitted before it.
+(group commit); if one fails, the batch is replayed one transaction per operation, so a failing
+operation rolls back alone. The waiting coroutines are woken once per batch. Operations run in
+the order they were submitted, so a read always sees every write submitted before it.
 """
 
 from __future__ import annotations
@@ -61,31 +61,50 @@ class Connection(threading.Thread):
 
     @staticmethod
     def _run_batch(conn: sqlite3.Connection, batch: list[Any]) -> None:
-        done: list[tuple[Any, asyncio.Future[Any] | None, Any, BaseException | None]] = []
+        # Optimistically run the whole batch in one transaction; if an operation raises, roll
+        # back and run each operation in a transaction of its own, so one failure (a conflict,
+        # a bad row) never undoes the others.
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            for fn, loop, fut in batch:
-                conn.execute("SAVEPOINT op")
-                try:
-                    result = fn(conn)
-                except BaseException as exc:
-                    conn.execute("ROLLBACK TO op")
-                    conn.execute("RELEASE op")
-                    done.append((loop, fut, None, exc))
-                else:
-                    conn.execute("RELEASE op")
-                    done.append((loop, fut, result, None))
-            conn.execute("COMMIT")
-        except BaseException as exc:  # the commit itself failed: every operation failed
-            if conn.in_transaction:
-                conn.rollback()
-            done = [(loop, fut, None, exc) for _, loop, fut in batch]
+            done = _in_transaction(conn, batch, stop_on_error=True)
+        except _Retry:
+            done = []
+            for item in batch:
+                done += _in_transaction(conn, [item], stop_on_error=False)
         by_loop: dict[Any, list[Any]] = {}
         for loop, fut, result, exc in done:
             if fut is not None:
                 by_loop.setdefault(loop, []).append((fut, result, exc))
         for loop, items in by_loop.items():
             loop.call_soon_threadsafe(_resolve, items)
+
+
+class _Retry(Exception):
+    """An operation of an optimistic batch failed: the batch must be replayed one by one."""
+
+
+def _in_transaction(
+    conn: sqlite3.Connection, batch: list[Any], *, stop_on_error: bool
+) -> list[tuple[Any, Any, Any, BaseException | None]]:
+    done: list[tuple[Any, Any, Any, BaseException | None]] = []
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        for fn, loop, fut in batch:
+            try:
+                done.append((loop, fut, fn(conn), None))
+            except Exception as exc:
+                if stop_on_error:
+                    raise _Retry from exc
+                conn.rollback()
+                return [(loop, fut, None, exc)]
+        conn.execute("COMMIT")
+    except _Retry:
+        conn.rollback()
+        raise
+    except BaseException as exc:  # BEGIN or COMMIT failed: every operation failed
+        if conn.in_transaction:
+            conn.rollback()
+        return [(loop, fut, None, exc) for _, loop, fut in batch]
+    return done
 
 
 def _resolve(items: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:

@@ -84,11 +84,12 @@ class RunsMixin(SqliteBase):
                 " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (*row, due, 1 if claimed else 0),
             )
-            conn.execute(
-                "UPDATE threads SET status = 'busy', updated_at = ?, metadata = json_patch("
-                "metadata, ?) WHERE thread_id = ?",
-                (run_row[8], dumps(thread_metadata or {}), run_row[1]),
-            )
+            if thread_row is None:  # a new thread is inserted busy already
+                conn.execute(
+                    "UPDATE threads SET status = 'busy', updated_at = ?, metadata = json_patch("
+                    "metadata, ?) WHERE thread_id = ?",
+                    (run_row[8], dumps(thread_metadata or {}), run_row[1]),
+                )
             return claimed
 
         claimed = await self._submit(op)
