@@ -45,3 +45,22 @@ def test_configured_cors_origins(http_server: Server) -> None:
         assert ok.headers["access-control-allow-origin"] == "https://app.example"
         other = c.get("/api/info", headers={"origin": "https://evil.example"})
         assert "access-control-allow-origin" not in other.headers
+
+
+def test_body_limit_and_request_id(tmp_path: Path, server: Server) -> None:
+    if server.process is None:
+        pytest.skip("needs a graphport server with a small body limit")
+    srv = start_server(tmp_path, extra_env={"GRAPHPORT_MAX_BODY_BYTES": "2000"})
+    try:
+        with httpx.Client(base_url=srv.url, timeout=30) as c:
+            big = c.post("/runs/wait", json={"assistant_id": "echo", "input": {"x": "a" * 3000}})
+            assert big.status_code == 413
+            assert big.json() == {"detail": "Request body too large (limit: 2000 bytes)"}
+            r = c.post(
+                "/runs/wait",
+                json={"assistant_id": "inspect", "input": {"messages": []}},
+                headers={"x-request-id": "req-123"},
+            )
+            assert r.json()["seen"]["configurable"]["langgraph_request_id"] == "req-123"
+    finally:
+        srv.stop()
