@@ -309,3 +309,17 @@ def _wait_values(client: Any, tid: str, messages: list[str], key_count: bool = T
             return
         time.sleep(0.02)
     raise AssertionError(f"thread {tid} never reached {messages}")
+
+
+def test_stream_on_disconnect_cancel(client: Any, url: str) -> None:
+    tid = client.threads.create()["thread_id"]
+    with httpx.Client(base_url=url, timeout=30) as c:
+        with c.stream(
+            "POST",
+            f"/threads/{tid}/runs/stream",
+            json={"assistant_id": "sleepy", "input": {"messages": [], "sleep": 30},
+                  "on_disconnect": "cancel"},
+        ) as r:  # fmt: skip
+            rid = r.headers["content-location"].rsplit("/", 1)[1]
+            _wait_values(client, tid, ["start"])
+    wait_status(client, tid, rid, "interrupted")
