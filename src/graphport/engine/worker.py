@@ -193,63 +193,67 @@ class Worker:
             run_id, resumable=bool(kw.get("resumable")), thread_id=run["thread_id"]
         )
         temporary = bool(kw.get("temporary"))
-        entry = self.graphs.get(kw["config"]["configurable"].get("graph_id", ""))
-        checkpointer = self.ephemeral if temporary else self.storage.checkpointer
-        thread_state: dict[str, Any] = {}
+        try:
+            outcome, thread_state = await self._run_graph(run, temporary)
+        except asyncio.CancelledError:
+            raise  # shutdown: left `running`, requeued and run again after the restart
+        except Exception as exc:  # the factory or the state read failed
+            log.exception("run %s failed outside the graph", run_id)
+            outcome, thread_state = Outcome(status="error", error=error_payload(exc)), {}
+        await self._finish(run, outcome, temporary, thread_state, started_at)
+
+    async def _run_graph(self, run: Run, temporary: bool) -> tuple[Outcome, dict[str, Any]]:
+        """Execute the run's graph; return its outcome and, for a kept thread, the thread's new
+        state. Cancellation by request (not shutdown) is an outcome too."""
+        run_id, kw = run["run_id"], run["kwargs"]
+        graph_id = kw["config"]["configurable"].get("graph_id", "")
+        entry = self.graphs.get(graph_id)
+        if entry is None:
+            raise ValueError(f"Graph '{graph_id}' is no longer served")
         graph: Any = None
         prep: Any = None
         try:
-            if entry is None:
-                raise ValueError(f"Graph '{kw['config']['configurable'].get('graph_id')}' is gone")
-            try:
-                async with entry.resolve(
-                    kw["config"],
-                    checkpointer=checkpointer,
-                    store=self.storage.store,
-                    context=kw.get("context"),
-                ) as graph:
-                    prep = prepare(run, graph, attempt=1, cacheable=not entry.is_factory)
-                    if run_id in self.cancel_reasons:  # cancelled before it began
-                        raise asyncio.CancelledError
-                    publish = self._publisher(run_id, prep.stream_mode)
-                    self._emit(run_id, "metadata", {"run_id": run_id, "attempt": 1})
-                    try:
-                        async with asyncio.timeout(self.settings.run_timeout):
-                            outcome = await execute(graph, prep, publish)
-                    except TimeoutError:
-                        outcome = Outcome(
-                            status="timeout",
-                            error={
-                                "error": "TimeoutError",
-                                "message": f"Run exceeded the timeout of "
-                                f"{self.settings.run_timeout:g} seconds",
-                            },
-                        )
-                    if not temporary:
-                        thread_state = await _thread_state_after(graph, prep.config, outcome)
-            except asyncio.CancelledError:
-                reason = self.cancel_reasons.get(run_id, "shutdown")
-                if reason == "shutdown":
-                    raise  # left `running`: requeued and run again after the restart
-                current = asyncio.current_task()
-                if current is not None:
-                    current.uncancel()
-                outcome = Outcome(
-                    status="interrupted",
-                    error={"error": "UserInterrupt", "message": f"Run was cancelled ({reason})"},
-                )
-                if reason == "rollback":
-                    outcome.rolled_back = True
-                    if not temporary:
-                        await self.storage.delete_run_checkpoints(run["thread_id"], run_id)
-                if not temporary and prep is not None:
-                    thread_state = await _thread_state_after(graph, prep.config, outcome)
+            async with entry.resolve(
+                kw["config"],
+                checkpointer=self.ephemeral if temporary else self.storage.checkpointer,
+                store=self.storage.store,
+                context=kw.get("context"),
+            ) as graph:
+                prep = prepare(run, graph, attempt=1, cacheable=not entry.is_factory)
+                if run_id in self.cancel_reasons:  # cancelled before it began
+                    raise asyncio.CancelledError
+                publish = self._publisher(run_id, prep.stream_mode)
+                self._emit(run_id, "metadata", {"run_id": run_id, "attempt": 1})
+                try:
+                    async with asyncio.timeout(self.settings.run_timeout):
+                        outcome = await execute(graph, prep, publish)
+                except TimeoutError:
+                    limit = f"{self.settings.run_timeout:g}"
+                    outcome = Outcome(
+                        status="timeout",
+                        error={
+                            "error": "TimeoutError",
+                            "message": f"Run exceeded the timeout of {limit} seconds",
+                        },
+                    )
         except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # the factory or the state read failed
-            log.exception("run %s failed outside the graph", run_id)
-            outcome = Outcome(status="error", error=error_payload(exc))
-        await self._finish(run, outcome, temporary, thread_state, started_at)
+            reason = self.cancel_reasons.get(run_id, "shutdown")
+            if reason == "shutdown":
+                raise
+            current = asyncio.current_task()
+            if current is not None:
+                current.uncancel()
+            outcome = Outcome(
+                status="interrupted",
+                error={"error": "UserInterrupt", "message": f"Run was cancelled ({reason})"},
+            )
+            if reason == "rollback":
+                outcome.rolled_back = True
+                if not temporary:
+                    await self.storage.delete_run_checkpoints(run["thread_id"], run_id)
+        if temporary or prep is None:
+            return outcome, {}
+        return outcome, await _thread_state_after(graph, prep.config, outcome)
 
     async def _finish(
         self,
