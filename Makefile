@@ -17,11 +17,13 @@ $(VENV)/.installed: pyproject.toml
 serve: setup
 	$(VENV)/bin/graphport serve --config examples/langgraph.json
 
-# The whole test suite (starts PostgreSQL and Redis first when they are installed but down)
+# The whole test suite (starts PostgreSQL and Redis first when they are installed but down),
+# then the black-box API suite again against a server on PostgreSQL
 test: setup
 	scripts/services.sh
 	$(VENV)/bin/ruff check src tests
 	$(PY) -m pytest
+	GRAPHPORT_TEST_BACKEND=postgres $(PY) -m pytest tests/api
 
 lint: setup
 	$(VENV)/bin/ruff check src tests

@@ -21,9 +21,75 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 GRAPHS_CONFIG = ROOT / "tests" / "graphs" / "langgraph.json"
 
-for _name in list(os.environ):
-    if _name.startswith("GRAPHPORT_") and _name != "GRAPHPORT_TEST_URL":
+for _name in list(os.environ):  # GRAPHPORT_TEST_* configure the tests, not the server
+    if _name.startswith("GRAPHPORT_") and not _name.startswith("GRAPHPORT_TEST_"):
         del os.environ[_name]
+
+# GRAPHPORT_TEST_BACKEND=postgres serves the black-box suites from PostgreSQL (a fresh database
+# per server data directory) instead of SQLite; GRAPHPORT_TEST_POSTGRES is the server to use.
+BACKEND = os.environ.get("GRAPHPORT_TEST_BACKEND", "sqlite")
+POSTGRES = os.environ.get("GRAPHPORT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+if "://" not in POSTGRES:  # host:port
+    POSTGRES = f"postgresql://postgres@{POSTGRES}"
+_postgres_databases: dict[str, str] = {}  # data directory -> database name
+
+
+def postgres_url(database: str) -> str:
+    base, _, query = POSTGRES.partition("?")
+    base = base.rstrip("/")
+    if base.count("/") > 2:  # a database is named: replace it
+        base = base.rsplit("/", 1)[0]
+    return f"{base}/{database}" + (f"?{query}" if query else "")
+
+
+def require_postgres() -> None:
+    """Skip (fail when CI is set: CI must not skip silently) if PostgreSQL is unreachable."""
+    import psycopg
+
+    try:
+        psycopg.connect(postgres_url("postgres"), connect_timeout=3).close()
+    except psycopg.Error as exc:
+        reason = f"PostgreSQL is not reachable at {POSTGRES} (GRAPHPORT_TEST_POSTGRES): {exc}"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
+def create_postgres_database(name: str) -> str:
+    """Create an empty database (dropping a leftover of that name); return its URL."""
+    import psycopg
+
+    require_postgres()
+    with psycopg.connect(postgres_url("postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return postgres_url(name)
+
+
+def drop_postgres_database(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(postgres_url("postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def default_database_url(tmp: Path) -> str:
+    """The database of a server whose data directory is `tmp` (restarts reuse it)."""
+    if BACKEND != "postgres":
+        return f"sqlite:///{tmp / 'graphport.sqlite'}"
+    key = str(tmp.resolve())
+    if key not in _postgres_databases:
+        name = f"graphport_test_{os.getpid()}_{len(_postgres_databases)}"
+        create_postgres_database(name)
+        _postgres_databases[key] = name
+    return postgres_url(_postgres_databases[key])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_test_databases() -> Iterator[None]:
+    yield
+    for name in _postgres_databases.values():
+        drop_postgres_database(name)
 
 
 def free_port() -> int:
@@ -70,7 +136,7 @@ def start_server(
 ) -> Server:
     """Start `graphport serve` and wait until /ok answers (fail fast with its log if not)."""
     port = port or free_port()
-    db = database_url or f"sqlite:///{tmp / 'graphport.sqlite'}"
+    db = database_url or default_database_url(tmp)
     args = [
         sys.executable, "-m", "graphport", "serve", "--config", str(config),
         "--host", "127.0.0.1", "--port", str(port), "--database-url", db,

@@ -1,4 +1,5 @@
-"""The `graphport` command: `graphport serve` (every option also a GRAPHPORT_* variable)."""
+"""The `graphport` command: `graphport serve` and `graphport migrate` (every option also a
+GRAPHPORT_* variable)."""
 
 from __future__ import annotations
 
@@ -20,15 +21,59 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port [GRAPHPORT_PORT, 8123]")
     serve.add_argument(
         "--database-url",
-        help="SQLite file, sqlite:///path or :memory: [GRAPHPORT_DATABASE_URL, "
+        help="SQLite file, sqlite:///path, :memory: or postgresql://... [GRAPHPORT_DATABASE_URL, "
         ".graphport/graphport.sqlite beside the config]",
     )
     serve.add_argument("--jobs", type=int, help="runs executed at once [GRAPHPORT_JOBS, 100]")
+    migrate = sub.add_parser("migrate", help="apply the database migrations, then exit")
+    migrate.add_argument("--config", help="path of langgraph.json [GRAPHPORT_CONFIG]")
+    migrate.add_argument(
+        "--database-url",
+        help="SQLite file, sqlite:///path or postgresql://... [GRAPHPORT_DATABASE_URL, "
+        ".graphport/graphport.sqlite beside the config]",
+    )
     return parser
+
+
+def _migrate(config: str | None, database_url: str | None) -> None:
+    """Apply every migration (graphport's tables, langgraph's checkpointer and store)."""
+    import asyncio
+    import os
+    from pathlib import Path
+
+    from graphport import errors
+    from graphport.config import Settings
+    from graphport.storage import open_storage
+
+    logging.basicConfig(level="INFO", format="%(levelname)s %(name)s: %(message)s")
+    url = database_url or os.environ.get("GRAPHPORT_DATABASE_URL")
+    try:
+        if url:  # no langgraph.json needed
+            settings = Settings(Path(config or "langgraph.json").resolve(), database_url=url)
+        else:
+            settings = load_settings(config=config)
+        storage = open_storage(settings)
+    except ConfigError as exc:
+        print(f"graphport: {exc}", file=sys.stderr)
+        sys.exit(1)
+
+    async def apply() -> None:
+        await storage.open()  # opening applies the migrations
+        await storage.close()
+
+    try:
+        asyncio.run(apply())
+    except errors.GraphportError as exc:
+        print(f"graphport: {exc}", file=sys.stderr)
+        sys.exit(1)
+    print(f"graphport: the database is up to date ({storage.location})")
 
 
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
+    if args.command == "migrate":
+        _migrate(args.config, args.database_url)
+        return
     if args.command != "serve":
         _parser().print_help()
         sys.exit(2)

@@ -2,22 +2,58 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
 from graphport.storage.base import Storage
 from graphport.storage.sqlite import SqliteStorage
+from tests.conftest import create_postgres_database, drop_postgres_database
 
 
-@pytest.fixture(params=["sqlite-file", "sqlite-memory"])
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for the session (skipped with a reason if unreachable)."""
+    name = f"graphport_contract_{os.getpid()}"
+    url = create_postgres_database(name)
+    yield url
+    drop_postgres_database(name)
+
+
+async def fresh_schema(database_url: str) -> str:
+    """The URL of a new, empty schema of the session database (its only search_path entry)."""
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex}"
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        await conn.execute(f"CREATE SCHEMA {schema}")
+    sep = "&" if "?" in database_url else "?"
+    return f"{database_url}{sep}options={quote(f'-csearch_path={schema}')}"
+
+
+async def open_postgres(database_url: str) -> Storage:
+    """A PostgresStorage on a fresh schema of the session database: every test starts empty."""
+    from graphport.storage.postgres import PostgresStorage
+
+    backend = PostgresStorage(await fresh_schema(database_url))
+    await backend.open()
+    return backend
+
+
+@pytest.fixture(params=["sqlite-file", "sqlite-memory", "postgres"])
 async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Storage]:
     if request.param == "sqlite-file":
         backend: Storage = SqliteStorage(str(tmp_path / "contract.sqlite"))
-    else:
+    elif request.param == "sqlite-memory":
         backend = SqliteStorage(":memory:")
-    await backend.open()
+    else:
+        backend = await open_postgres(request.getfixturevalue("postgres_database"))
+    if request.param != "postgres":
+        await backend.open()
     try:
         yield backend
     finally:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from graphport.config import ConfigError, Settings
 from graphport.storage.base import RunFinish, Storage
 
-__all__ = ["RunFinish", "Storage", "open_storage"]
+__all__ = ["POSTGRES_SCHEMES", "RunFinish", "Storage", "open_storage"]
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 def open_storage(settings: Settings) -> Storage:
@@ -15,7 +17,11 @@ def open_storage(settings: Settings) -> Storage:
         from graphport.storage.sqlite import SqliteStorage
 
         return SqliteStorage(path)
+    if settings.database_url.startswith(POSTGRES_SCHEMES):
+        from graphport.storage.postgres import PostgresStorage
+
+        return PostgresStorage(settings.database_url)
     raise ConfigError(
-        f"Unsupported database URL {settings.database_url!r}: use a file path, sqlite:///path "
-        "or :memory:"
+        f"Unsupported database URL {settings.database_url!r}: use a file path, sqlite:///path, "
+        ":memory: or postgresql://..."
     )

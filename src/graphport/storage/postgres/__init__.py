@@ -1,0 +1,154 @@
+"""PostgresStorage: graphport's tables, langgraph's checkpointer and its store on one database.
+
+One `psycopg_pool.AsyncConnectionPool` serves all three. Its connections are opened as
+langgraph's savers need them: autocommit (their setup runs `CREATE INDEX CONCURRENTLY`, which
+cannot run in a transaction, and their writes rely on autocommit to commit) and `dict_row` (they
+read columns by name); `prepare_threshold=0` (every statement prepared on first use) is what
+their `from_conn_string` uses too. graphport's own operations each run in one
+`conn.transaction()`. Each resource has its mixin (`assistants.py`, `threads.py`, `runs.py`,
+...); `migrations.py` holds the schema; `connection.py` the locking rule and error translation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from graphport import errors
+from graphport.storage.base import Storage
+from graphport.storage.postgres.assistants import AssistantsMixin
+from graphport.storage.postgres.connection import PostgresBase, wrap_errors
+from graphport.storage.postgres.feedback import FeedbackMixin
+from graphport.storage.postgres.migrations import MIGRATION_LOCK, migrate
+from graphport.storage.postgres.runs import RunsMixin
+from graphport.storage.postgres.threads import ThreadsMixin
+from graphport.storage.postgres.webhooks import WebhooksMixin
+
+__all__ = ["PostgresStorage"]
+
+log = logging.getLogger(__name__)
+
+CONNECTION_KWARGS: dict[str, Any] = {
+    "autocommit": True,
+    "row_factory": dict_row,
+    "prepare_threshold": 0,
+}
+# Session-level advisory lock held while the schemas are set up (graphport's migrations and
+# langgraph's own `setup()`s, which are not safe to run twice at once). It is taken by polling
+# `pg_try_advisory_lock`, never by waiting inside a statement: a waiting statement holds a
+# snapshot, and langgraph's `CREATE INDEX CONCURRENTLY` waits for every older snapshot, which
+# would deadlock with the process waiting for the lock.
+SETUP_LOCK = MIGRATION_LOCK - 1
+SETUP_LOCK_TIMEOUT = 300.0
+
+
+def _redacted(url: str) -> str:
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+class PostgresStorage(
+    AssistantsMixin, ThreadsMixin, RunsMixin, WebhooksMixin, FeedbackMixin, PostgresBase, Storage
+):
+    def __init__(self, url: str, *, min_size: int = 2, max_size: int = 20) -> None:
+        self.url = url
+        self.location = _redacted(url)
+        self.min_size, self.max_size = min_size, max_size
+        self._pool = None
+
+    async def open(self) -> None:
+        from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+        from langgraph.store.postgres.aio import AsyncPostgresStore
+
+        try:
+            lock_conn = await psycopg.AsyncConnection.connect(self.url, **CONNECTION_KWARGS)
+        except psycopg.Error as exc:
+            raise errors.GraphportError(
+                f"Cannot connect to PostgreSQL at {self.location}: {exc}"
+            ) from exc
+        try:
+            with wrap_errors():
+                await _take_setup_lock(lock_conn)
+                pool: Any = AsyncConnectionPool(
+                    self.url,
+                    min_size=self.min_size,
+                    max_size=self.max_size,
+                    kwargs=CONNECTION_KWARGS,
+                    open=False,
+                    name="graphport",
+                )
+                await pool.open(wait=True, timeout=30)
+                self._pool = pool
+                async with pool.connection() as conn:
+                    await migrate(conn)
+                self.checkpointer = AsyncPostgresSaver(pool)
+                await self.checkpointer.setup()
+                self.store = AsyncPostgresStore(pool)
+                await self.store.setup()
+        except BaseException:
+            await self.close()
+            raise
+        finally:
+            await lock_conn.close()  # releases the setup lock
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()
+
+    async def delete_run_checkpoints(self, thread_id: str, run_id: str) -> None:
+        async with self._transaction() as tx:
+            await tx.execute(
+                "SELECT c.checkpoint_ns, c.checkpoint_id, v.key AS channel, v.value AS version"
+                " FROM checkpoints c LEFT JOIN LATERAL"
+                " jsonb_each_text(c.checkpoint -> 'channel_versions') v ON true"
+                " WHERE c.thread_id = %s AND c.metadata ->> 'run_id' = %s FOR UPDATE OF c",
+                (thread_id, run_id),
+            )
+            rows = await tx.fetchall()
+            if not rows:
+                return
+            doomed = {(r["checkpoint_ns"], r["checkpoint_id"]) for r in rows}
+            keys = [list(x) for x in zip(*doomed, strict=True)]
+            for table in ("checkpoint_writes", "checkpoints"):
+                await tx.execute(
+                    f"DELETE FROM {table} WHERE thread_id = %s AND (checkpoint_ns, checkpoint_id)"
+                    " IN (SELECT * FROM unnest(%s::text[], %s::text[]))",
+                    (thread_id, *keys),
+                )
+            # Channel values are stored once per version and shared by the checkpoints that
+            # hold that version: drop those that no remaining checkpoint of the thread holds.
+            blobs = {(r["checkpoint_ns"], r["channel"], r["version"]) for r in rows if r["channel"]}
+            if blobs:
+                await tx.execute(
+                    "DELETE FROM checkpoint_blobs b USING unnest(%s::text[], %s::text[],"
+                    " %s::text[]) AS d(ns, channel, version)"
+                    " WHERE b.thread_id = %s AND b.checkpoint_ns = d.ns"
+                    " AND b.channel = d.channel AND b.version = d.version"
+                    " AND NOT EXISTS (SELECT 1 FROM checkpoints c WHERE c.thread_id = b.thread_id"
+                    " AND c.checkpoint_ns = b.checkpoint_ns"
+                    " AND c.checkpoint -> 'channel_versions' ->> b.channel = b.version)",
+                    (*[list(x) for x in zip(*blobs, strict=True)], thread_id),
+                )
+
+
+async def _take_setup_lock(conn: psycopg.AsyncConnection[Any]) -> None:
+    deadline = time.monotonic() + SETUP_LOCK_TIMEOUT
+    waited = False
+    while True:
+        cur = await conn.execute("SELECT pg_try_advisory_lock(%s) AS ok", (SETUP_LOCK,))
+        row = await cur.fetchone()
+        if row and row["ok"]:
+            return
+        if time.monotonic() > deadline:
+            raise errors.GraphportError("Timed out waiting for another server's schema setup")
+        if not waited:
+            log.info("waiting for another server to finish setting up the database")
+            waited = True
+        await asyncio.sleep(0.1)

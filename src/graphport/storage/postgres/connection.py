@@ -1,0 +1,102 @@
+"""The base of the PostgreSQL mixins: one connection pool, transactions, error translation.
+
+Every operation is one transaction on a connection of the pool (opened in autocommit mode, as
+langgraph's savers need, so `transaction()` is what makes a block atomic), run through one
+cursor whose JSON loader undoes `rows.dumps`' escaping. Driver exceptions never leave this
+package: `wrap_errors()` turns them into `errors.*`, keeping the cause.
+
+Locking rule, shared by every mixin: a transaction that reads or changes the runs of a thread
+in a way that matters for "at most one running run per thread" first locks the thread's row
+(`FOR NO KEY UPDATE`, which does not block the foreign-key checks of run inserts), and only then
+reads the runs in a *new* statement, so it sees everything the previous lock holder committed.
+Locks are always taken thread row first, run rows second, so they cannot deadlock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import psycopg
+from psycopg import AsyncConnection, AsyncCursor
+from psycopg import errors as pg_errors
+from psycopg.adapt import Buffer, Loader
+from psycopg.rows import DictRow
+from psycopg_pool import AsyncConnectionPool
+
+from graphport import errors
+from graphport.storage.postgres.rows import loads
+
+Pool = AsyncConnectionPool[AsyncConnection[DictRow]]
+Conn = AsyncConnection[DictRow]
+Tx = AsyncCursor[DictRow]  # the cursor of one transaction
+
+
+class _JsonLoader(Loader):
+    """JSON(B) columns of graphport's tables, as `rows.loads` reads them."""
+
+    def load(self, data: Buffer) -> Any:
+        return loads(bytes(data))
+
+
+@contextlib.contextmanager
+def wrap_errors() -> Iterator[None]:
+    """Translate psycopg's exceptions into graphport's (most specific first, cause kept)."""
+    try:
+        yield
+    except pg_errors.UniqueViolation as exc:
+        raise errors.Conflict() from exc
+    except pg_errors.ForeignKeyViolation as exc:
+        raise errors.NotFound() from exc
+    except psycopg.Error as exc:
+        raise errors.GraphportError(f"Database error: {type(exc).__name__}") from exc
+
+
+class PostgresBase:
+    """What every PostgreSQL mixin builds on."""
+
+    _pool: Pool | None
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self, *, atomic: bool = True) -> AsyncIterator[Tx]:
+        """A cursor on a pooled connection inside one transaction (committed on exit).
+        `atomic=False` saves BEGIN and COMMIT for a single statement (autocommit)."""
+        assert self._pool is not None, "storage is not open"
+        with wrap_errors():
+            async with self._pool.connection() as conn:
+                cur = conn.cursor()
+                cur.adapters.register_loader("jsonb", _JsonLoader)
+                if not atomic:
+                    yield cur
+                    return
+                async with conn.transaction():
+                    yield cur
+
+    async def _fetchall(self, sql: Any, params: Any = None) -> list[DictRow]:
+        async with self._transaction(atomic=False) as tx:
+            await tx.execute(sql, params)
+            return await tx.fetchall()
+
+    async def _fetchone(self, sql: Any, params: Any = None) -> DictRow | None:
+        async with self._transaction(atomic=False) as tx:
+            await tx.execute(sql, params)
+            return await tx.fetchone()
+
+
+async def lock_thread(tx: Tx, thread_id: str) -> DictRow | None:
+    """Lock the thread's row for this transaction (see the module docstring); None if absent."""
+    await tx.execute(
+        "SELECT thread_id, metadata, temporary FROM threads WHERE thread_id = %s FOR NO KEY UPDATE",
+        (thread_id,),
+    )
+    return await tx.fetchone()
+
+
+async def thread_busy(tx: Tx, thread_id: str) -> bool:
+    """Whether the thread has a pending or running run (call with the thread locked)."""
+    await tx.execute(
+        "SELECT 1 FROM runs WHERE thread_id = %s AND status IN ('pending', 'running') LIMIT 1",
+        (thread_id,),
+    )
+    return await tx.fetchone() is not None
