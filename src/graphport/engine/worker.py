@@ -149,6 +149,9 @@ class Worker:
         thread_id = self.running_threads.pop(run_id, None)
         if thread_id in self._waiting_threads:
             self._maybe_pending = True
+        if self._pumping:  # a claim in flight may have seen this run still running
+            self._pending_epoch += 1
+            self._maybe_pending = True
         self.started.discard(run_id)
         self.cancel_reasons.pop(run_id, None)
         self.free += 1
