@@ -256,6 +256,9 @@ class Worker:
                     await self.storage.delete_run_checkpoints(run["thread_id"], run_id)
         if temporary or prep is None:
             return outcome, {}
+        if _finished_cleanly(graph, prep, outcome):
+            # the last values are the whole state and nothing is pending: no checkpoint read
+            return outcome, {"status": "idle", "values": outcome.values, "interrupts": {}}
         return outcome, await _thread_state_after(graph, prep.config, outcome)
 
     async def _finish(
@@ -352,6 +355,18 @@ def _thread_status(outcome: Outcome) -> str:
 
 def _thread_error(outcome: Outcome) -> Any:
     return outcome.error if outcome.status in ("error", "timeout") else None
+
+
+def _finished_cleanly(graph: Any, prep: Any, outcome: Outcome) -> bool:
+    """A successful run that stopped at END, on a graph whose output is its whole state."""
+    if outcome.status != "success" or outcome.interrupts or not isinstance(outcome.values, dict):
+        return False
+    if prep.interrupt_before or prep.interrupt_after:
+        return False
+    outputs = graph.output_channels
+    if isinstance(outputs, str):
+        return False
+    return set(outputs) >= set(graph.stream_channels_list)
 
 
 async def _thread_state_after(
