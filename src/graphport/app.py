@@ -27,6 +27,7 @@ from graphport.api import routes
 from graphport.api.responses import error_response
 from graphport.bus.memory import MemoryBus
 from graphport.config import Settings
+from graphport.engine.crons import CronScheduler
 from graphport.engine.feedback import FeedbackLinks
 from graphport.engine.runs import RunEngine
 from graphport.engine.threads import ThreadOps
@@ -122,6 +123,8 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
         app.state.engine = engine
         app.state.threads = threads = ThreadOps(storage, graphs, worker)
         await engine.start()
+        app.state.crons = crons = CronScheduler(engine)
+        crons.start()
         sweeper = asyncio.create_task(threads.sweep_expired(settings.ttl_sweep_seconds))
         log.info("data: %s", storage.location)
         log.info("graphs: %s", ", ".join(f"{g} ({e.source})" for g, e in graphs.items()))
@@ -132,6 +135,7 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
             yield
         finally:
             sweeper.cancel()
+            await crons.stop()
             await worker.stop()
             await webhooks.stop()
             await storage.close()

@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.routing import BaseRoute, Mount, Route
 
-from graphport.api import assistants, runs, store, system, threads
+from graphport.api import assistants, crons, runs, store, system, threads
 
 META = [
     Route("/", system.ok, methods=["GET"]),
@@ -78,6 +78,16 @@ RUNS = [
     Route("/feedback/{token}", runs.give_feedback, methods=["POST"]),
 ]
 
+CRONS = [
+    Route("/runs/crons", crons.create_cron, methods=["POST"]),
+    Route("/threads/{thread_id}/runs/crons", crons.create_thread_cron, methods=["POST"]),
+    Route("/runs/crons/search", crons.search_crons, methods=["POST"]),
+    Route("/runs/crons/count", crons.count_crons, methods=["POST"]),
+    Route("/runs/crons/{cron_id}", crons.get_cron, methods=["GET"]),
+    Route("/runs/crons/{cron_id}", crons.patch_cron, methods=["PATCH"]),
+    Route("/runs/crons/{cron_id}", crons.delete_cron, methods=["DELETE"]),
+]
+
 STORE = [
     Route("/store/items", store.put_item, methods=["PUT"]),
     Route("/store/items", store.get_item, methods=["GET"]),
@@ -92,6 +102,7 @@ def routes(http: dict[str, Any]) -> list[BaseRoute]:
     api: list[BaseRoute] = []
     if not http.get("disable_runs"):
         api += RUNS  # first: the router tries routes in order, and runs are the hot path
+        api += CRONS
     if not http.get("disable_meta"):
         api += META
     if not http.get("disable_assistants"):

@@ -14,6 +14,7 @@ from typing import Any, TypedDict
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.store.base import BaseStore
 
+from graphport import errors
 from graphport.models import Assistant, Run, Thread
 
 
@@ -80,6 +81,56 @@ class AssistantVersion(TypedDict):
     created_at: str
     name: str
     description: str | None
+
+
+class Cron(TypedDict):
+    """A schedule of runs (`/runs/crons`), keys in the reference's order. Timestamps are
+    ISO-8601 UTC strings; `next_run_date` is the next firing (None: it will not fire again)."""
+
+    cron_id: str
+    assistant_id: str
+    thread_id: str | None  # None: each firing runs on a new thread
+    user_id: str | None
+    end_time: str | None  # no firing after it
+    schedule: str  # 5-field cron, read in `timezone` (None = UTC)
+    timezone: str | None
+    payload: dict[str, Any]  # the run body of each firing
+    next_run_date: str | None
+    metadata: dict[str, Any]
+    on_run_completed: str | None  # "delete" | "keep" for stateless crons, else None
+    enabled: bool
+    created_at: str
+    updated_at: str
+
+
+CRON_SORT_FIELDS = (
+    "cron_id",
+    "assistant_id",
+    "thread_id",
+    "next_run_date",
+    "end_time",
+    "created_at",
+    "updated_at",
+)
+
+
+def invalid_cron_sort(sort_by: str) -> errors.ValidationFailed:
+    return errors.ValidationFailed(
+        f"Invalid sort_by field: '{sort_by}'. Valid options are: {', '.join(CRON_SORT_FIELDS)}"
+    )
+
+
+def merge_cron_payload(
+    current: dict[str, Any], patch: dict[str, Any], cron_id: str
+) -> dict[str, Any]:
+    """A cron's payload after a PATCH: top-level keys of `patch` replace the current ones, but
+    the assistant stays the same and `config.configurable.cron_id` stays set."""
+    merged = {**current, **patch}
+    merged["assistant_id"] = current.get("assistant_id", merged.get("assistant_id"))
+    config = dict(merged.get("config") or {})
+    config["configurable"] = {**(config.get("configurable") or {}), "cron_id": cron_id}
+    merged["config"] = config
+    return merged
 
 
 class Storage(abc.ABC):
@@ -171,7 +222,7 @@ class Storage(abc.ABC):
 
     @abc.abstractmethod
     async def delete_assistant(self, assistant_id: str) -> bool:
-        """Delete the assistant and all its versions; False if it did not exist."""
+        """Delete the assistant, all its versions and its crons; False if it did not exist."""
 
     @abc.abstractmethod
     async def list_assistant_versions(
@@ -236,7 +287,7 @@ class Storage(abc.ABC):
 
     @abc.abstractmethod
     async def delete_thread(self, thread_id: str) -> bool:
-        """Delete the thread and its runs; False if it did not exist."""
+        """Delete the thread, its runs and its crons; False if it did not exist."""
 
     @abc.abstractmethod
     async def expired_threads(self, now: float, limit: int) -> list[str]:
@@ -311,6 +362,84 @@ class Storage(abc.ABC):
     @abc.abstractmethod
     async def requeue_running_runs(self) -> int:
         """Put runs left `running` by a dead process back to `pending`; return how many."""
+
+    # -- crons -------------------------------------------------------------------------------
+    #
+    # A cron's `next_run_date` is its next firing. It fires then if it is enabled and that is
+    # not after its `end_time` (a cron past its end time stays, but never fires). A firing is
+    # claimed with `claim_cron_firing`, a compare-and-set on next_run_date, so that each one
+    # happens once however many processes share the database. Comparisons and sorts on
+    # next_run_date and end_time are by instant, not by text. Deleting a thread or an assistant
+    # deletes its crons (`delete_thread`, `delete_assistant`).
+
+    @abc.abstractmethod
+    async def create_cron(self, cron: Cron) -> Cron:
+        """Insert the cron and return it. In the same transaction, raise NotFound
+        `Assistant '<assistant_id>' not found` if its assistant does not exist, or, for a
+        thread's cron, `Thread with ID '<thread_id>' not found. Please verify the ID is correct
+        and the thread hasn't been deleted or expired.` if its thread does not."""
+
+    @abc.abstractmethod
+    async def get_cron(self, cron_id: str) -> Cron | None:
+        """The cron, or None."""
+
+    @abc.abstractmethod
+    async def search_crons(
+        self,
+        *,
+        assistant_id: str | None = None,
+        thread_id: str | None = None,
+        enabled: bool | None = None,
+        metadata: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        sort_by: str = "created_at",
+        sort_order: str = "desc",
+    ) -> tuple[list[Cron], int]:
+        """A page of the matching crons and how many match in all (with `limit` 0, only the
+        count). `metadata` is containment, as for assistants. `sort_by` is one of
+        CRON_SORT_FIELDS (else raise `invalid_cron_sort(sort_by)`), `sort_order` asc or desc;
+        a null thread_id or end_time sorts first ascending and last descending; ties are
+        broken by cron_id in the same order."""
+
+    @abc.abstractmethod
+    async def update_cron(
+        self,
+        cron_id: str,
+        *,
+        schedule: str | None = None,
+        timezone: str | None = None,
+        next_run_date: str | None = None,
+        end_time: str | None = None,
+        clear_end_time: bool = False,
+        enabled: bool | None = None,
+        on_run_completed: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> Cron | None:
+        """Change the cron in one transaction and return it, with `updated_at` now; None if
+        it does not exist. None leaves a field as it is (`clear_end_time` sets end_time to
+        None); `metadata` is merged into the current one (top-level keys); `payload` is
+        merged into the current one by `merge_cron_payload`."""
+
+    @abc.abstractmethod
+    async def delete_cron(self, cron_id: str) -> bool:
+        """Delete the cron; False if it did not exist."""
+
+    @abc.abstractmethod
+    async def due_crons(self, now: float) -> tuple[list[Cron], float | None]:
+        """The crons due at `now` (epoch seconds): enabled, next_run_date at or before `now`
+        and not after their end_time; soonest first. Also the earliest next_run_date (epoch
+        seconds) of the other crons that will fire, or None if there is none."""
+
+    @abc.abstractmethod
+    async def claim_cron_firing(
+        self, cron_id: str, next_run_date: str, following: str | None
+    ) -> Cron | None:
+        """Claim the firing due at `next_run_date`: if the cron's next_run_date is still that
+        instant, set it to `following` (None: it never fires again) and return the cron as
+        updated; otherwise (claimed by another process, changed, deleted) return None.
+        `updated_at` is left alone. Atomic across processes (a conditional UPDATE)."""
 
     # -- webhooks ----------------------------------------------------------------------------
 

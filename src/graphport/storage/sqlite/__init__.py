@@ -16,6 +16,7 @@ from typing import Any
 from graphport.storage.base import Storage
 from graphport.storage.sqlite.assistants import AssistantsMixin
 from graphport.storage.sqlite.connection import Connection
+from graphport.storage.sqlite.crons import CronsMixin
 from graphport.storage.sqlite.feedback import FeedbackMixin
 from graphport.storage.sqlite.migrations import migrate
 from graphport.storage.sqlite.runs import RunsMixin
@@ -26,7 +27,7 @@ __all__ = ["SqliteStorage"]
 
 
 class SqliteStorage(
-    AssistantsMixin, ThreadsMixin, RunsMixin, WebhooksMixin, FeedbackMixin, Storage
+    AssistantsMixin, ThreadsMixin, RunsMixin, WebhooksMixin, FeedbackMixin, CronsMixin, Storage
 ):
     def __init__(self, path: str) -> None:
         self.path = path

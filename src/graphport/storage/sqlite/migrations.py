@@ -109,6 +109,31 @@ MIGRATIONS = [
     CREATE INDEX threads_by_expiry ON threads (expires_at) WHERE expires_at IS NOT NULL;
     CREATE INDEX threads_by_created ON threads (created_at);
     """,
+    # crons: a thread's and an assistant's crons go with them; `next_run_at` and `end_at` are
+    # the epoch seconds of next_run_date and end_time, for the scheduler's comparisons
+    """
+    CREATE TABLE crons (
+        cron_id TEXT PRIMARY KEY,
+        assistant_id TEXT NOT NULL REFERENCES assistants(assistant_id) ON DELETE CASCADE,
+        thread_id TEXT REFERENCES threads(thread_id) ON DELETE CASCADE,
+        user_id TEXT,
+        end_time TEXT,
+        end_at REAL,
+        schedule TEXT NOT NULL,
+        timezone TEXT,
+        payload TEXT NOT NULL,
+        next_run_date TEXT,
+        next_run_at REAL,
+        metadata TEXT NOT NULL,
+        on_run_completed TEXT,
+        enabled INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX crons_by_next_run ON crons (next_run_at) WHERE enabled = 1;
+    CREATE INDEX crons_by_thread ON crons (thread_id);
+    CREATE INDEX crons_by_assistant ON crons (assistant_id);
+    """,
 ]
 
 
