@@ -25,6 +25,7 @@ from graphport import errors
 from graphport.storage.base import Storage
 from graphport.storage.postgres.assistants import AssistantsMixin
 from graphport.storage.postgres.connection import PostgresBase, wrap_errors
+from graphport.storage.postgres.crons import CronsMixin
 from graphport.storage.postgres.feedback import FeedbackMixin
 from graphport.storage.postgres.migrations import MIGRATION_LOCK, migrate
 from graphport.storage.postgres.runs import RunsMixin
@@ -54,7 +55,14 @@ def _redacted(url: str) -> str:
 
 
 class PostgresStorage(
-    AssistantsMixin, ThreadsMixin, RunsMixin, WebhooksMixin, FeedbackMixin, PostgresBase, Storage
+    AssistantsMixin,
+    ThreadsMixin,
+    RunsMixin,
+    WebhooksMixin,
+    FeedbackMixin,
+    CronsMixin,
+    PostgresBase,
+    Storage,
 ):
     def __init__(self, url: str, *, min_size: int = 2, max_size: int = 20) -> None:
         self.url = url

@@ -120,6 +120,31 @@ MIGRATIONS = [
         UNIQUE (run_id, key)
     );
     """,
+    # crons: a thread's and an assistant's crons go with them (ON DELETE CASCADE, both tables
+    # being keyed by their id); the scheduler reads the live ones by next_run_date
+    """
+    CREATE TABLE crons (
+        cron_id TEXT COLLATE "C" PRIMARY KEY,
+        assistant_id TEXT COLLATE "C" NOT NULL
+            REFERENCES assistants (assistant_id) ON DELETE CASCADE,
+        thread_id TEXT COLLATE "C" REFERENCES threads (thread_id) ON DELETE CASCADE,
+        user_id TEXT,
+        end_time TIMESTAMPTZ,
+        schedule TEXT NOT NULL,
+        timezone TEXT,
+        payload JSONB NOT NULL,
+        next_run_date TIMESTAMPTZ,
+        metadata JSONB NOT NULL,
+        on_run_completed TEXT,
+        enabled BOOLEAN NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL,
+        updated_at TIMESTAMPTZ NOT NULL
+    );
+    CREATE INDEX crons_by_next_run ON crons (next_run_date) WHERE enabled;
+    CREATE INDEX crons_by_thread ON crons (thread_id);
+    CREATE INDEX crons_by_assistant ON crons (assistant_id);
+    CREATE INDEX crons_by_metadata ON crons USING gin (metadata jsonb_path_ops);
+    """,
 ]
 
 
