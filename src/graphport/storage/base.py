@@ -120,6 +120,40 @@ def invalid_cron_sort(sort_by: str) -> errors.ValidationFailed:
     )
 
 
+def apply_cron_update(
+    cron: Cron,
+    *,
+    schedule: str | None,
+    timezone: str | None,
+    next_run_date: str | None,
+    end_time: str | None,
+    clear_end_time: bool,
+    enabled: bool | None,
+    on_run_completed: str | None,
+    metadata: dict[str, Any] | None,
+    payload: dict[str, Any] | None,
+) -> None:
+    """Apply an `update_cron` call's changes to the stored record (the same for every backend)."""
+    if schedule is not None:
+        cron["schedule"] = schedule
+    if timezone is not None:
+        cron["timezone"] = timezone
+    if next_run_date is not None:
+        cron["next_run_date"] = next_run_date
+    if clear_end_time:
+        cron["end_time"] = None
+    elif end_time is not None:
+        cron["end_time"] = end_time
+    if enabled is not None:
+        cron["enabled"] = enabled
+    if on_run_completed is not None:
+        cron["on_run_completed"] = on_run_completed
+    if metadata is not None:
+        cron["metadata"] = {**cron["metadata"], **metadata}
+    if payload is not None:
+        cron["payload"] = merge_cron_payload(cron["payload"], payload, cron["cron_id"])
+
+
 def merge_cron_payload(
     current: dict[str, Any], patch: dict[str, Any], cron_id: str
 ) -> dict[str, Any]:

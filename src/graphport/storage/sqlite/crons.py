@@ -12,8 +12,8 @@ from graphport import errors
 from graphport.storage.base import (
     CRON_SORT_FIELDS,
     Cron,
+    apply_cron_update,
     invalid_cron_sort,
-    merge_cron_payload,
 )
 from graphport.storage.sqlite.assistants import contains
 from graphport.storage.sqlite.connection import SqliteBase
@@ -202,24 +202,18 @@ class CronsMixin(SqliteBase):
             cron = _get(conn, cron_id)
             if cron is None:
                 return None
-            if schedule is not None:
-                cron["schedule"] = schedule
-            if timezone is not None:
-                cron["timezone"] = timezone
-            if next_run_date is not None:
-                cron["next_run_date"] = next_run_date
-            if clear_end_time:
-                cron["end_time"] = None
-            elif end_time is not None:
-                cron["end_time"] = end_time
-            if enabled is not None:
-                cron["enabled"] = enabled
-            if on_run_completed is not None:
-                cron["on_run_completed"] = on_run_completed
-            if metadata is not None:
-                cron["metadata"] = {**cron["metadata"], **metadata}
-            if payload is not None:
-                cron["payload"] = merge_cron_payload(cron["payload"], payload, cron_id)
+            apply_cron_update(
+                cron,
+                schedule=schedule,
+                timezone=timezone,
+                next_run_date=next_run_date,
+                end_time=end_time,
+                clear_end_time=clear_end_time,
+                enabled=enabled,
+                on_run_completed=on_run_completed,
+                metadata=metadata,
+                payload=payload,
+            )
             cron["updated_at"] = stamp
             conn.execute(
                 "UPDATE crons SET schedule = ?, timezone = ?, next_run_date = ?, next_run_at = ?,"
