@@ -120,6 +120,36 @@ def invalid_cron_sort(sort_by: str) -> errors.ValidationFailed:
     )
 
 
+def assistant_changes(
+    current: Assistant,
+    *,
+    graph_id: str | None,
+    config: dict[str, Any] | None,
+    context: dict[str, Any] | None,
+    metadata: dict[str, Any] | None,
+    name: str | None,
+    description: str | None,
+) -> dict[str, Any]:
+    """The fields of an assistant's next version after a PATCH (the same for every backend):
+    given fields replace, `context` alone also becomes `config.configurable`, metadata merges."""
+    changes: dict[str, Any] = {
+        k: v
+        for k, v in (
+            ("graph_id", graph_id),
+            ("config", config),
+            ("context", context),
+            ("name", name),
+            ("description", description),
+        )
+        if v is not None
+    }
+    if context and config is None:
+        changes["config"] = {**current["config"], "configurable": context}
+    if metadata is not None:
+        changes["metadata"] = {**current["metadata"], **metadata}
+    return changes
+
+
 def apply_cron_update(
     cron: Cron,
     *,

@@ -7,7 +7,7 @@ from typing import Any, cast
 
 from graphport import errors
 from graphport.models import Assistant, iso
-from graphport.storage.base import AssistantVersion
+from graphport.storage.base import AssistantVersion, assistant_changes
 from graphport.storage.postgres.connection import PostgresBase, Tx
 from graphport.storage.postgres.rows import iso_of, jsonb, text_in, text_out, ts
 
@@ -280,21 +280,15 @@ class AssistantsMixin(PostgresBase):
             current = await _current(tx, assistant_id, lock=True)
             if current is None:
                 return None
-            changes: dict[str, Any] = {
-                k: v
-                for k, v in (
-                    ("graph_id", graph_id),
-                    ("config", config),
-                    ("context", context),
-                    ("name", name),
-                    ("description", description),
-                )
-                if v is not None
-            }
-            if context and config is None:
-                changes["config"] = {**current["config"], "configurable": context}
-            if metadata is not None:
-                changes["metadata"] = {**current["metadata"], **metadata}
+            changes = assistant_changes(
+                current,
+                graph_id=graph_id,
+                config=config,
+                context=context,
+                metadata=metadata,
+                name=name,
+                description=description,
+            )
             return await _new_version(tx, current, **changes)
 
     async def delete_assistant(self, assistant_id: str) -> bool:

@@ -10,7 +10,7 @@ import orjson
 
 from graphport import errors
 from graphport.models import Assistant
-from graphport.storage.base import AssistantVersion
+from graphport.storage.base import AssistantVersion, assistant_changes
 from graphport.storage.sqlite.connection import SqliteBase
 from graphport.storage.sqlite.rows import dumps, now_iso
 
@@ -307,21 +307,15 @@ class AssistantsMixin(SqliteBase):
             current = _current(conn, assistant_id)
             if current is None:
                 return None
-            changes: dict[str, Any] = {
-                k: v
-                for k, v in (
-                    ("graph_id", graph_id),
-                    ("config", config),
-                    ("context", context),
-                    ("name", name),
-                    ("description", description),
-                )
-                if v is not None
-            }
-            if context and config is None:
-                changes["config"] = {**current["config"], "configurable": context}
-            if metadata is not None:
-                changes["metadata"] = {**current["metadata"], **metadata}
+            changes = assistant_changes(
+                current,
+                graph_id=graph_id,
+                config=config,
+                context=context,
+                metadata=metadata,
+                name=name,
+                description=description,
+            )
             return _new_version(conn, current, **changes)
 
         try:
