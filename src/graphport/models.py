@@ -6,7 +6,7 @@ import os
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 RunStatus = Literal["pending", "running", "success", "error", "timeout", "interrupted"]
 ThreadStatus = Literal["idle", "busy", "interrupted", "error"]
@@ -51,6 +51,7 @@ class Run(TypedDict):
     created_at: str
     updated_at: str
     langsmith_session_name: str | None
+    attempt: NotRequired[int]  # on claimed runs only: 1 for the first execution, 2 after a crash
 
 
 def iso(ts: float | None = None) -> str:

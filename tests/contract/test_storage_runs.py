@@ -6,6 +6,8 @@ import asyncio
 import time
 from typing import Any
 
+import pytest
+
 from graphport.models import Run, Thread, iso, uuid7
 from graphport.storage.base import RunFinish, Storage
 
@@ -131,14 +133,59 @@ async def test_finish_of_a_temporary_run_deletes_thread_and_runs(storage: Storag
     assert await storage.get_run(thread["thread_id"], run["run_id"]) is None
 
 
-async def test_requeue_puts_running_runs_back(storage: Storage) -> None:
-    """Runs left running by a dead process become pending and claimable again."""
+async def test_recovery_at_startup_requeues_running_runs(storage: Storage) -> None:
+    """Runs left running by a dead process become pending and claimable again; on SQLite at
+    the next start, on PostgreSQL once their process's heartbeat is stale."""
     thread = make_thread()
     run = make_run(thread["thread_id"])
+    await storage.heartbeat()
     await storage.create_run(run, thread, claim=True)
-    assert await storage.requeue_running_runs() == 1
+    if storage.shared:  # its process is alive: nothing to recover yet
+        assert await storage.recover_runs(stale_after=60, max_attempts=3, startup=True) == (0, [])
+        await asyncio.sleep(0.05)  # now its heartbeat is older than 0.01 s
+    requeued, spent = await storage.recover_runs(stale_after=0.01, max_attempts=3, startup=True)
+    assert (requeued, spent) == (1, [])
     claimed = (await storage.claim_runs(10, time.time())).claimed
-    assert [r["run_id"] for r in claimed] == [run["run_id"]]
+    assert [(r["run_id"], r["attempt"]) for r in claimed] == [(run["run_id"], 2)]
+
+
+async def test_recovery_hands_back_runs_out_of_attempts(storage: Storage) -> None:
+    """An abandoned run that has used its attempts is returned (still running) to be failed,
+    and is not handed to a second recovery."""
+    thread = make_thread()
+    run = make_run(thread["thread_id"])
+    await storage.heartbeat()
+    await storage.create_run(run, thread, claim=True)
+    await asyncio.sleep(0.05)
+    requeued, spent = await storage.recover_runs(stale_after=0.01, max_attempts=1, startup=True)
+    assert requeued == 0
+    assert [(r["run_id"], r["attempt"], r["status"]) for r in spent] == [
+        (run["run_id"], 1, "running")
+    ]
+    if storage.shared:  # now owned by this (live) process
+        await storage.heartbeat()
+        assert await storage.recover_runs(stale_after=60, max_attempts=1, startup=False) == (0, [])
+
+
+async def test_recovery_after_startup_is_a_no_op_with_one_process(storage: Storage) -> None:
+    """SQLite has one process: its running runs are its own once it has started."""
+    if storage.shared:
+        pytest.skip("PostgreSQL recovers by heartbeat, tested above")
+    thread = make_thread()
+    await storage.create_run(make_run(thread["thread_id"]), thread, claim=True)
+    assert await storage.recover_runs(stale_after=0, max_attempts=3, startup=False) == (0, [])
+
+
+async def test_release_hands_back_without_counting_the_attempt(storage: Storage) -> None:
+    """Graceful shutdown puts this process's running runs back to pending; the next claim is
+    the same attempt again."""
+    thread = make_thread()
+    run = make_run(thread["thread_id"])
+    await storage.heartbeat()
+    await storage.create_run(run, thread, claim=True)
+    assert await storage.release_runs() == 1
+    claimed = (await storage.claim_runs(10, time.time())).claimed
+    assert [(r["run_id"], r["attempt"]) for r in claimed] == [(run["run_id"], 1)]
 
 
 async def test_list_runs_newest_first(storage: Storage) -> None:

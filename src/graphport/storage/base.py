@@ -200,6 +200,11 @@ def merge_cron_payload(
 class Storage(abc.ABC):
     """Async storage of assistants, threads and runs."""
 
+    # Whether several server processes may share this database (PostgreSQL, not SQLite).
+    shared: bool = False
+    # This process's id in the runs it claims (see `recover_runs`).
+    worker_id: str = ""
+
     checkpointer: BaseCheckpointSaver
     store: BaseStore
     location: str  # where the data lives, for the logs
@@ -423,9 +428,31 @@ class Storage(abc.ABC):
     async def delete_run_checkpoints(self, thread_id: str, run_id: str) -> None:
         """Delete the checkpoints (and their writes) that the run created on the thread."""
 
+    # -- processes sharing the database ------------------------------------------------------
+    #
+    # A run claimed by a server process is marked with that process's `worker_id`. Processes
+    # heartbeat; a running run whose process has stopped heartbeating is *abandoned*:
+    # `recover_runs` puts it back to pending (it is claimed again and resumed), or, once it has
+    # used up its attempts, hands it to the caller to be failed. On SQLite only one process
+    # writes, so every running run is abandoned when that process starts.
+
     @abc.abstractmethod
-    async def requeue_running_runs(self) -> int:
-        """Put runs left `running` by a dead process back to `pending`; return how many."""
+    async def heartbeat(self) -> None:
+        """Tell the other processes that this one is alive (a no-op with one process)."""
+
+    @abc.abstractmethod
+    async def recover_runs(
+        self, *, stale_after: float, max_attempts: int, startup: bool
+    ) -> tuple[int, list[Run]]:
+        """Requeue abandoned runs that have attempts left; return how many, and the abandoned
+        runs that have none (now owned by this process, still `running`, for the caller to
+        finish as errors). `startup`: this process has just started (SQLite: every running run
+        is abandoned then, and never later)."""
+
+    @abc.abstractmethod
+    async def release_runs(self) -> int:
+        """Graceful shutdown: put this process's running runs back to pending without counting
+        the attempt, so another process (or the restart) takes them over; return how many."""
 
     # -- crons -------------------------------------------------------------------------------
     #

@@ -15,6 +15,7 @@ import asyncio
 import logging
 import re
 import time
+import uuid
 from typing import Any
 
 import psycopg
@@ -67,6 +68,9 @@ class PostgresStorage(
     def __init__(self, url: str, *, min_size: int = 2, max_size: int = 20) -> None:
         self.url = url
         self.location = _redacted(url)
+        self.shared = True
+        self.worker_id = uuid.uuid4().hex
+        self.bus_channel = ""
         self.min_size, self.max_size = min_size, max_size
         self._pool = None
 
@@ -95,6 +99,14 @@ class PostgresStorage(
                 self._pool = pool
                 async with pool.connection() as conn:
                     await migrate(conn)
+                    # the bus channel of this database and schema (servers of other schemas
+                    # in the same database must not hear each other)
+                    cur = await conn.execute(
+                        "SELECT md5(current_database() || '.' || current_schema()) AS h"
+                    )
+                    row = await cur.fetchone()
+                    assert row is not None
+                    self.bus_channel = f"graphport_{row['h'][:16]}"
                 self.checkpointer = AsyncPostgresSaver(pool)
                 await self.checkpointer.setup()
                 self.store = AsyncPostgresStore(pool)

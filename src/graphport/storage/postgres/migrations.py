@@ -145,6 +145,24 @@ MIGRATIONS = [
     CREATE INDEX crons_by_assistant ON crons (assistant_id);
     CREATE INDEX crons_by_metadata ON crons USING gin (metadata jsonb_path_ops);
     """,
+    # several processes: who runs what (heartbeats, takeover of abandoned runs), and the
+    # payloads of bus messages too large for a NOTIFY
+    """
+    CREATE TABLE workers (
+        worker_id TEXT COLLATE "C" PRIMARY KEY,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        started_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+        heartbeat_at TIMESTAMPTZ NOT NULL DEFAULT now()
+    );
+    ALTER TABLE runs ADD COLUMN worker_id TEXT COLLATE "C";
+    CREATE INDEX runs_running_by_worker ON runs (worker_id) WHERE status = 'running';
+    CREATE TABLE bus_payloads (
+        id BIGSERIAL PRIMARY KEY,
+        body BYTEA NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+    );
+    """,
 ]
 
 

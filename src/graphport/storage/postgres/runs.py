@@ -12,6 +12,8 @@ can be skipped by the same `SELECT` that picks the candidates, and they vanish w
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 from typing import Any
 
@@ -51,14 +53,22 @@ FOR NO KEY UPDATE OF t SKIP LOCKED
 
 # Run in a new statement once the threads are locked, so it sees every commit made before.
 _CLAIM_RUNS = f"""
-UPDATE runs r SET status = 'running', attempt = r.attempt + 1, updated_at = %(stamp)s
+UPDATE runs r SET status = 'running', attempt = r.attempt + 1, updated_at = %(stamp)s,
+    worker_id = %(worker)s
 FROM (
     SELECT DISTINCT ON (thread_id) run_id, due FROM runs
     WHERE thread_id = ANY(%(threads)s) AND status = 'pending' ORDER BY thread_id, due, run_id
 ) first
 WHERE r.run_id = first.run_id AND first.due <= %(now)s
   AND NOT EXISTS (SELECT 1 FROM runs o WHERE o.thread_id = r.thread_id AND o.status = 'running')
-RETURNING {", ".join("r." + c.strip() for c in RUN_COLUMNS.split(","))}, r.due
+RETURNING {", ".join("r." + c.strip() for c in RUN_COLUMNS.split(","))}, r.due, r.attempt
+"""
+
+# Running runs whose process has not heartbeaten for `stale` seconds (or has deregistered).
+_ABANDONED = """
+runs.status = 'running' AND NOT EXISTS (
+    SELECT 1 FROM workers w WHERE w.worker_id = runs.worker_id
+    AND w.heartbeat_at > now() - make_interval(secs => %(stale)s))
 """
 
 
@@ -139,8 +149,8 @@ class RunsMixin(PostgresBase):
                 raise errors.Conflict(BUSY_DETAIL)
             claimed = claim and due <= time.time() and not busy
             await tx.execute(
-                f"INSERT INTO runs ({RUN_COLUMNS}, due, attempt)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                f"INSERT INTO runs ({RUN_COLUMNS}, due, attempt, worker_id)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 (
                     run["run_id"],
                     thread_id,
@@ -153,6 +163,7 @@ class RunsMixin(PostgresBase):
                     ts(run["updated_at"]),
                     due,
                     1 if claimed else 0,
+                    self.worker_id if claimed else None,
                 ),
             )
             if thread is None:  # a new thread is inserted busy already
@@ -177,10 +188,18 @@ class RunsMixin(PostgresBase):
                 threads = [r["thread_id"] for r in await cur.fetchall()]
                 if threads:
                     cur = await tx.execute(
-                        _CLAIM_RUNS, {"threads": threads, "now": now, "stamp": ts(iso())}
+                        _CLAIM_RUNS,
+                        {
+                            "threads": threads,
+                            "now": now,
+                            "stamp": ts(iso()),
+                            "worker": self.worker_id,
+                        },
                     )
                     for row in await cur.fetchall():
-                        claimed.append((row["due"], row["run_id"], run_from_row(row)))
+                        run = run_from_row(row)
+                        run["attempt"] = row["attempt"]
+                        claimed.append((row["due"], row["run_id"], run))
             cur = await tx.execute(
                 "SELECT min(due) AS due FROM runs WHERE status = 'pending' AND due > %s", (now,)
             )
@@ -249,9 +268,53 @@ class RunsMixin(PostgresBase):
             )
             await _outbox(tx, f, stamp)
 
-    async def requeue_running_runs(self) -> int:
+    async def heartbeat(self) -> None:
         async with self._transaction(atomic=False) as tx:
-            cur = await tx.execute("UPDATE runs SET status = 'pending' WHERE status = 'running'")
+            await tx.execute(
+                "INSERT INTO workers (worker_id, host, pid) VALUES (%s, %s, %s)"
+                " ON CONFLICT (worker_id) DO UPDATE SET heartbeat_at = now()",
+                (self.worker_id, socket.gethostname(), os.getpid()),
+            )
+
+    async def recover_runs(
+        self, *, stale_after: float, max_attempts: int, startup: bool
+    ) -> tuple[int, list[Run]]:
+        args = {"stale": stale_after, "max": max_attempts, "me": self.worker_id, "stamp": ts(iso())}
+        async with self._transaction() as tx:
+            # Requeueing a running run cannot break "one running run per thread", so no thread
+            # lock is needed; concurrent recoveries serialise on the run rows, and the second
+            # one re-checks the condition and finds the run pending (or owned by a live process).
+            cur = await tx.execute(
+                "UPDATE runs SET status = 'pending', worker_id = NULL, updated_at = %(stamp)s"
+                f" WHERE {_ABANDONED} AND attempt < %(max)s",
+                args,
+            )
+            requeued = cur.rowcount
+            cur = await tx.execute(
+                f"UPDATE runs SET worker_id = %(me)s, updated_at = %(stamp)s WHERE {_ABANDONED}"
+                f" RETURNING {RUN_COLUMNS}, attempt",
+                args,
+            )
+            spent = []
+            for row in await cur.fetchall():
+                run = run_from_row(row)
+                run["attempt"] = row["attempt"]
+                spent.append(run)
+            await tx.execute(
+                "DELETE FROM workers WHERE heartbeat_at < now() - make_interval(secs => %(stale)s)",
+                args,
+            )
+        return requeued, spent
+
+    async def release_runs(self) -> int:
+        async with self._transaction() as tx:
+            cur = await tx.execute(
+                "UPDATE runs SET status = 'pending', worker_id = NULL,"
+                " attempt = greatest(attempt - 1, 0)"
+                " WHERE worker_id = %s AND status = 'running'",
+                (self.worker_id,),
+            )
+            await tx.execute("DELETE FROM workers WHERE worker_id = %s", (self.worker_id,))
             return cur.rowcount
 
     async def inflight_runs(self, thread_id: str) -> list[Run]:

@@ -100,7 +100,7 @@ class RunsMixin(SqliteBase):
     async def claim_runs(self, limit: int, now: float) -> ClaimResult:
         def op(conn: sqlite3.Connection) -> ClaimResult:
             candidates = conn.execute(
-                f"SELECT {RUN_COLUMNS} FROM runs r WHERE status = 'pending' AND due <= ?"
+                f"SELECT {RUN_COLUMNS}, attempt FROM runs r WHERE status = 'pending' AND due <= ?"
                 " AND NOT EXISTS (SELECT 1 FROM runs o WHERE o.thread_id = r.thread_id"
                 " AND o.status = 'running')"
                 " AND NOT EXISTS (SELECT 1 FROM runs o WHERE o.thread_id = r.thread_id"
@@ -119,6 +119,7 @@ class RunsMixin(SqliteBase):
                 )
                 run = run_from_row(row)
                 run["status"] = "running"
+                run["attempt"] = row[9] + 1
                 claimed.append(run)
             nxt = conn.execute(
                 "SELECT min(due) FROM runs WHERE status = 'pending' AND due > ?", (now,)
@@ -221,10 +222,37 @@ class RunsMixin(SqliteBase):
 
         await self._submit(op)
 
-    async def requeue_running_runs(self) -> int:
+    async def heartbeat(self) -> None:
+        return None  # one process: nobody to tell
+
+    async def recover_runs(
+        self, *, stale_after: float, max_attempts: int, startup: bool
+    ) -> tuple[int, list[Run]]:
+        if not startup:
+            return 0, []
+
+        def op(conn: sqlite3.Connection) -> tuple[int, list[Run]]:
+            requeued = conn.execute(
+                "UPDATE runs SET status = 'pending' WHERE status = 'running' AND attempt < ?",
+                (max_attempts,),
+            ).rowcount
+            rows = conn.execute(
+                f"SELECT {RUN_COLUMNS}, attempt FROM runs WHERE status = 'running'"
+            ).fetchall()
+            spent = []
+            for row in rows:
+                run = run_from_row(row)
+                run["attempt"] = row[9]
+                spent.append(run)
+            return requeued, spent
+
+        return await self._submit(op)
+
+    async def release_runs(self) -> int:
         def op(conn: sqlite3.Connection) -> int:
             return conn.execute(
-                "UPDATE runs SET status = 'pending' WHERE status = 'running'"
+                "UPDATE runs SET status = 'pending', attempt = max(attempt - 1, 0)"
+                " WHERE status = 'running'"
             ).rowcount
 
         return await self._submit(op)
