@@ -84,7 +84,7 @@ class MemoryBus:
         thread_id = self._run_threads.pop(run_id, None)
         if thread_id is not None:
             done = b'{"status":"run_done","run_id":"' + run_id.encode() + b'"}'
-            self.publish_thread(thread_id, "metadata", done)
+            self._to_thread(thread_id, "metadata", done)
         log = self._logs.get(run_id)
         if log is not None:
             log.ended = True
@@ -110,12 +110,17 @@ class MemoryBus:
         log = self._logs.get(run_id)
         return log is not None and log.resumable
 
-    def publish(self, run_id: str, event: str, data: bytes) -> None:
+    def publish(self, run_id: str, event: str, data: bytes) -> Event:
         log = self._logs.get(run_id)
         if log is None:
             log = self._logs[run_id] = _RunLog(resumable=False)
         log.seq += 1
         item = Event(f"{int(time.time() * 1000)}-{log.seq}", log.seq, event, data)
+        self._dispatch(run_id, log, item)
+        return item
+
+    def _dispatch(self, run_id: str, log: _RunLog, item: Event) -> None:
+        """Keep (if resumable) and hand out one event of a run to this process's followers."""
         if log.resumable:
             log.events.append(item)
             if len(log.events) > self.max_events:
@@ -124,12 +129,15 @@ class MemoryBus:
             q.put_nowait(item)
         thread_id = self._run_threads.get(run_id)
         if thread_id is not None and thread_id in self._thread_subscribers:
-            self.publish_thread(thread_id, event, data)
+            self._to_thread(thread_id, item.event, item.data)
 
     # -- thread streams ----------------------------------------------------------------------
 
     def publish_thread(self, thread_id: str, event: str, data: bytes) -> None:
         """An event for everyone following the thread (its runs' events, state updates)."""
+        self._to_thread(thread_id, event, data)
+
+    def _to_thread(self, thread_id: str, event: str, data: bytes) -> None:
         subscribers = self._thread_subscribers.get(thread_id)
         if not subscribers:
             return
@@ -174,6 +182,20 @@ class MemoryBus:
             subs.remove(q)
             if not subs:
                 del self._subscribers[run_id]
+
+    # -- other processes (see cluster.py; with one process there are none) ------------------
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    def wake_others(self) -> None:
+        """Pending runs may be claimable: tell the other processes."""
+
+    def cancel_elsewhere(self, run_id: str, action: str) -> None:
+        """Ask whichever other process executes the run to cancel it."""
 
     def ended(self, run_id: str) -> bool:
         log = self._logs.get(run_id)

@@ -1,0 +1,245 @@
+"""The pipes of ClusterBus: PostgreSQL LISTEN/NOTIFY (the default) or Redis pub/sub.
+
+Both keep the order in which one process sends (one sending connection, messages sent in
+batches that keep their order) and reconnect after a lost connection. A message lost while a
+connection is down costs at most a delay: after reconnecting the transport reports a wake-up,
+so pending runs are claimed, and abandoned runs are recovered by the heartbeat either way.
+
+Why Redis when it is there: a NOTIFY is delivered at COMMIT, under a lock every notifying
+transaction of the database shares, and wakes every listening backend; with Redis the bus
+traffic (run ends, live events) stays out of the database, which then only stores runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+
+log = logging.getLogger("graphport.bus")
+
+WAKE = "w||-|"  # delivered locally after a reconnect: something may have been missed
+BATCH = 500
+RECONNECT_DELAY = 0.5
+
+
+class _Sender:
+    """An ordered queue drained in batches by one task."""
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[str] = asyncio.Queue()
+
+    def send(self, message: str) -> None:
+        self.queue.put_nowait(message)
+
+    async def next_batch(self) -> list[str]:
+        batch = [await self.queue.get()]
+        while len(batch) < BATCH and not self.queue.empty():
+            batch.append(self.queue.get_nowait())
+        return batch
+
+
+async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+
+
+class PostgresNotify(_Sender):
+    """NOTIFY on `channel` of the database graphport stores its runs in.
+
+    A payload must stay under 8000 bytes: a larger message is stored in `bus_payloads` in the
+    same transaction and announced as `@<id>`; receivers read it on their own connection.
+    Messages older than 10 minutes are swept from that table by whoever sends next.
+    """
+
+    LIMIT = 7_900
+    SWEEP_EVERY = 60.0
+
+    def __init__(self, url: str, channel: str) -> None:
+        super().__init__()
+        self.url, self.channel = url, channel
+        self._tasks: list[asyncio.Task[None]] = []
+        self._swept = 0.0
+
+    async def _connect(self) -> psycopg.AsyncConnection[Any]:
+        return await psycopg.AsyncConnection.connect(self.url, autocommit=True)
+
+    async def start(self, on_message: Callable[[str], None]) -> None:
+        listen = await self._connect()
+        await listen.execute(f"LISTEN {self.channel}")
+        self._tasks = [
+            asyncio.create_task(self._listen_loop(listen, on_message)),
+            asyncio.create_task(self._send_loop()),
+        ]
+
+    async def stop(self) -> None:
+        # give queued messages (a last `done`, a hand-back wake) a moment to leave
+        for _ in range(20):
+            if self.queue.empty():
+                break
+            await asyncio.sleep(0.05)
+        await _cancel(self._tasks)
+
+    async def _listen_loop(
+        self, conn: psycopg.AsyncConnection[Any], on_message: Callable[[str], None]
+    ) -> None:
+        fetch: psycopg.AsyncConnection[Any] | None = None
+        while True:
+            try:
+                async for notify in conn.notifies():
+                    payload = notify.payload
+                    if payload.startswith("@"):
+                        if fetch is None or fetch.closed:
+                            fetch = await self._connect()
+                        cur = await fetch.execute(
+                            "SELECT body FROM bus_payloads WHERE id = %s", (int(payload[1:]),)
+                        )
+                        row = await cur.fetchone()
+                        if row is None:
+                            continue  # swept: too old to matter
+                        payload = bytes(row[0]).decode()
+                    try:
+                        on_message(payload)
+                    except Exception:
+                        log.exception("handling a bus message failed")
+            except asyncio.CancelledError:
+                await conn.close()
+                if fetch is not None:
+                    await fetch.close()
+                raise
+            except psycopg.Error as exc:
+                log.warning("bus listener lost its connection (%s); reconnecting", exc)
+            await asyncio.sleep(RECONNECT_DELAY)
+            with contextlib.suppress(psycopg.Error):
+                conn = await self._connect()
+                await conn.execute(f"LISTEN {self.channel}")
+                on_message(WAKE)
+
+    async def _send_loop(self) -> None:
+        conn: psycopg.AsyncConnection[Any] | None = None
+        while True:
+            batch = await self.next_batch()
+            try:
+                if conn is None or conn.closed:
+                    conn = await self._connect()
+                await self._notify(conn, batch)
+            except asyncio.CancelledError:
+                raise
+            except psycopg.Error as exc:
+                log.warning("bus lost %d messages (%s)", len(batch), exc)
+                conn = None
+                await asyncio.sleep(RECONNECT_DELAY)
+
+    async def _notify(self, conn: psycopg.AsyncConnection[Any], batch: list[str]) -> None:
+        loop = asyncio.get_running_loop()
+        # PostgreSQL delivers identical payloads of one transaction once: a duplicate starts
+        # the next transaction (wake-ups, the only routine duplicates, are simply merged).
+        chunks: list[list[str]] = [[]]
+        seen: set[str] = set()
+        for message in batch:
+            if message in seen:
+                if message.startswith("w|"):
+                    continue
+                chunks.append([])
+                seen = set()
+            seen.add(message)
+            chunks[-1].append(message)
+        for chunk in chunks:
+            async with conn.transaction():
+                payloads = []
+                for message in chunk:
+                    data = message.encode()
+                    if len(data) > self.LIMIT:
+                        cur = await conn.execute(
+                            "INSERT INTO bus_payloads (body) VALUES (%s) RETURNING id", (data,)
+                        )
+                        row = await cur.fetchone()
+                        assert row is not None
+                        message = f"@{row[0]}"
+                    payloads.append(message)
+                await conn.execute(
+                    "SELECT pg_notify(%s, p) FROM unnest(%s::text[]) WITH ORDINALITY AS m(p, i)"
+                    " ORDER BY i",
+                    (self.channel, payloads),
+                )
+        if loop.time() - self._swept > self.SWEEP_EVERY:
+            self._swept = loop.time()
+            await conn.execute(
+                "DELETE FROM bus_payloads WHERE created_at < now() - interval '10 minutes'"
+            )
+
+
+class RedisPubSub(_Sender):
+    """PUBLISH / SUBSCRIBE on a Redis channel named after the database."""
+
+    def __init__(self, url: str, channel: str) -> None:
+        super().__init__()
+        self.url, self.channel = url, channel
+        self._tasks: list[asyncio.Task[None]] = []
+        self._client: Any = None
+
+    async def start(self, on_message: Callable[[str], None]) -> None:
+        import redis.asyncio as redis
+
+        self._client = redis.from_url(self.url)
+        pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+        await pubsub.subscribe(self.channel)
+        self._tasks = [
+            asyncio.create_task(self._listen_loop(pubsub, on_message)),
+            asyncio.create_task(self._send_loop()),
+        ]
+
+    async def stop(self) -> None:
+        for _ in range(20):
+            if self.queue.empty():
+                break
+            await asyncio.sleep(0.05)
+        await _cancel(self._tasks)
+        if self._client is not None:
+            await self._client.aclose()
+
+    async def _listen_loop(self, pubsub: Any, on_message: Callable[[str], None]) -> None:
+        import redis.exceptions
+
+        while True:
+            try:
+                async for message in pubsub.listen():
+                    if message.get("type") != "message":
+                        continue
+                    try:
+                        on_message(message["data"].decode())
+                    except Exception:
+                        log.exception("handling a bus message failed")
+            except asyncio.CancelledError:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+                raise
+            except redis.exceptions.RedisError as exc:
+                log.warning("bus listener lost Redis (%s); reconnecting", exc)
+            await asyncio.sleep(RECONNECT_DELAY)
+            with contextlib.suppress(redis.exceptions.RedisError):
+                await pubsub.subscribe(self.channel)
+                on_message(WAKE)
+
+    async def _send_loop(self) -> None:
+        import redis.exceptions
+
+        while True:
+            batch = await self.next_batch()
+            try:
+                async with self._client.pipeline(transaction=False) as pipe:
+                    for message in batch:
+                        pipe.publish(self.channel, message)
+                    await pipe.execute()
+            except asyncio.CancelledError:
+                raise
+            except redis.exceptions.RedisError as exc:
+                log.warning("bus lost %d messages (%s)", len(batch), exc)
+                await asyncio.sleep(RECONNECT_DELAY)
