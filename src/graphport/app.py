@@ -25,7 +25,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from graphport import errors
 from graphport.api import routes
 from graphport.api.responses import error_response
+from graphport.bus.cluster import ClusterBus, Transport
 from graphport.bus.memory import MemoryBus
+from graphport.bus.transports import PostgresNotify, RedisPubSub
 from graphport.config import Settings
 from graphport.engine.crons import CronScheduler
 from graphport.engine.feedback import FeedbackLinks
@@ -34,7 +36,7 @@ from graphport.engine.threads import ThreadOps
 from graphport.engine.webhooks import WebhookSender
 from graphport.engine.worker import Worker
 from graphport.graphs import GraphEntry, load_graphs
-from graphport.storage import open_storage
+from graphport.storage import Storage, open_storage
 
 log = logging.getLogger("graphport")
 
@@ -96,6 +98,23 @@ def _cors(settings: Settings) -> Middleware:
     )
 
 
+def _bus(settings: Settings, storage: Storage) -> MemoryBus:
+    """One process: a MemoryBus. Several sharing the database: a ClusterBus over Redis when
+    a Redis URL is given, else over the database's own LISTEN/NOTIFY."""
+    retention, max_events = settings.stream_retention, settings.stream_max_events
+    if not storage.shared:
+        if settings.redis_url:
+            log.warning("GRAPHPORT_REDIS_URL is ignored: SQLite serves one process only")
+        return MemoryBus(retention, max_events)
+    channel = getattr(storage, "bus_channel", "graphport")
+    transport: Transport
+    if settings.redis_url:
+        transport = RedisPubSub(settings.redis_url, channel)
+    else:
+        transport = PostgresNotify(getattr(storage, "url", settings.database_url), channel)
+    return ClusterBus(transport, retention, max_events)
+
+
 def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) -> Starlette:
     if graphs is None:
         graphs = load_graphs(settings)
@@ -110,10 +129,14 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
         )
         storage = open_storage(settings)
         await storage.open()
-        bus = MemoryBus(settings.stream_retention, settings.stream_max_events)
+        bus = _bus(settings, storage)
         webhooks = WebhookSender(storage, settings.webhooks)
         await webhooks.start()
         worker = Worker(settings, storage, graphs, bus, webhooks)
+        if isinstance(bus, ClusterBus):
+            bus.on_wake = worker.nudge
+            bus.on_cancel = worker.cancel
+        await bus.start()
         worker.feedback = FeedbackLinks(
             await storage.server_secret(), settings.base_url, settings.feedback_ttl
         )
@@ -126,18 +149,28 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
         app.state.crons = crons = CronScheduler(engine)
         crons.start()
         sweeper = asyncio.create_task(threads.sweep_expired(settings.ttl_sweep_seconds))
+        keep_alive = asyncio.create_task(worker.keep_alive()) if storage.shared else None
         log.info("data: %s", storage.location)
         log.info("graphs: %s", ", ".join(f"{g} ({e.source})" for g, e in graphs.items()))
         log.info(
             "serving on http://%s:%d (%d job slots)", settings.host, settings.port, settings.jobs
         )
+        if isinstance(bus, ClusterBus):
+            log.info(
+                "sharing the database with other processes (worker %s, bus: %s)",
+                storage.worker_id,
+                "Redis" if settings.redis_url else "LISTEN/NOTIFY",
+            )
         try:
             yield
         finally:
             sweeper.cancel()
             await crons.stop()
-            await worker.stop()
+            await worker.stop(grace=settings.drain_seconds)
+            if keep_alive is not None:
+                keep_alive.cancel()
             await webhooks.stop()
+            await bus.stop()
             await storage.close()
 
     return Starlette(

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+from typing import Any
 
 from graphport import __version__
 from graphport.config import ConfigError, load_settings
@@ -24,7 +26,20 @@ def _parser() -> argparse.ArgumentParser:
         help="SQLite file, sqlite:///path, :memory: or postgresql://... [GRAPHPORT_DATABASE_URL, "
         ".graphport/graphport.sqlite beside the config]",
     )
-    serve.add_argument("--jobs", type=int, help="runs executed at once [GRAPHPORT_JOBS, 100]")
+    serve.add_argument(
+        "--jobs", type=int, help="runs executed at once, per process [GRAPHPORT_JOBS, 100]"
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="server processes on this machine, sharing the port and a PostgreSQL database "
+        "[GRAPHPORT_WORKERS, 1]",
+    )
+    serve.add_argument(
+        "--redis-url",
+        help="redis://... : the bus between processes (default: PostgreSQL LISTEN/NOTIFY) "
+        "[GRAPHPORT_REDIS_URL]",
+    )
     migrate = sub.add_parser("migrate", help="apply the database migrations, then exit")
     migrate.add_argument("--config", help="path of langgraph.json [GRAPHPORT_CONFIG]")
     migrate.add_argument(
@@ -84,32 +99,66 @@ def main(argv: list[str] | None = None) -> None:
             port=args.port,
             database_url=args.database_url,
             jobs=args.jobs,
+            redis_url=args.redis_url,
+            workers=args.workers,
         )
+        if settings.workers > 1 and settings.sqlite_path is not None:
+            raise ConfigError(
+                "--workers > 1 needs a PostgreSQL database (--database-url postgresql://...): "
+                "SQLite serves one process"
+            )
     except ConfigError as exc:
         print(f"graphport: {exc}", file=sys.stderr)
         sys.exit(1)
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    _logging(settings.log_level)
     from graphport.app import create_app
     from graphport.graphs import load_graphs
 
     try:
-        graphs = load_graphs(settings)
+        graphs = load_graphs(settings)  # in every case: a broken graph stops the start here
     except ConfigError as exc:
         print(f"graphport: {exc}", file=sys.stderr)
         sys.exit(1)
     import uvicorn
 
-    uvicorn.run(
-        create_app(settings, graphs),
-        host=settings.host,
-        port=settings.port,
-        log_level="warning",
-        access_log=False,
-        lifespan="on",
-        timeout_graceful_shutdown=10,
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": "warning",
+        "access_log": False,
+        "lifespan": "on",
+        "timeout_graceful_shutdown": settings.drain_seconds,
+    }
+    if settings.workers == 1:
+        uvicorn.run(create_app(settings, graphs), **options)
+        return
+    # uvicorn's supervisor: N processes on one socket, a dead one replaced, SIGTERM passed on.
+    # Each builds its settings again from the environment, so the options go there.
+    os.environ.update(
+        GRAPHPORT_CONFIG=str(settings.config_path),
+        GRAPHPORT_HOST=settings.host,
+        GRAPHPORT_PORT=str(settings.port),
+        GRAPHPORT_DATABASE_URL=settings.database_url,
+        GRAPHPORT_JOBS=str(settings.jobs),
+        GRAPHPORT_REDIS_URL=settings.redis_url,
+        GRAPHPORT_WORKERS="1",
     )
+    uvicorn.run("graphport.cli:app_from_env", factory=True, workers=settings.workers, **options)
+
+
+def _logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"
+    )
+
+
+def app_from_env() -> Any:
+    """The application of one of `--workers` processes (settings from GRAPHPORT_*)."""
+    from graphport.app import create_app
+
+    settings = load_settings()
+    _logging(settings.log_level)
+    return create_app(settings)
 
 
 if __name__ == "__main__":

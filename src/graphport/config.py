@@ -40,6 +40,13 @@ class Settings:
     stream_retention: float = 600.0  # seconds a resumable run's events are kept after it ends
     stream_max_events: int = 10_000  # events kept per resumable run (oldest dropped first)
     ttl_sweep_seconds: float = 60.0  # how often expired threads are looked for
+    # Several processes on one PostgreSQL database (production mode)
+    redis_url: str = ""  # the bus between processes: Redis pub/sub instead of LISTEN/NOTIFY
+    workers: int = 1  # server processes started by `graphport serve` on this machine
+    heartbeat_seconds: float = 2.0  # how often a process says it is alive
+    stale_after_seconds: float = 10.0  # silence after which its running runs are taken over
+    max_attempts: int = 3  # executions of a run whose process dies before it is failed
+    drain_seconds: float = 10.0  # on SIGTERM: how long running runs may finish
     # The parsed langgraph.json
     graphs: dict[str, Any] = dataclasses.field(default_factory=dict)
     dependencies: list[str] = dataclasses.field(default_factory=list)
@@ -83,6 +90,8 @@ def load_settings(
     port: int | None = None,
     database_url: str | None = None,
     jobs: int | None = None,
+    redis_url: str | None = None,
+    workers: int | None = None,
 ) -> Settings:
     """Merge command-line values over GRAPHPORT_* variables over defaults, and read the config."""
     config_path = Path(config or _env("CONFIG", "langgraph.json")).resolve()
@@ -113,6 +122,12 @@ def load_settings(
         stream_retention=float(_env("STREAM_RETENTION_SECONDS", 600.0)),
         stream_max_events=int(_env("STREAM_MAX_EVENTS", 10_000)),
         ttl_sweep_seconds=float(_env("TTL_SWEEP_SECONDS", 60.0)),
+        redis_url=redis_url if redis_url is not None else str(_env("REDIS_URL", "")),
+        workers=max(1, int(workers if workers is not None else _env("WORKERS", 1))),
+        heartbeat_seconds=float(_env("HEARTBEAT_SECONDS", 2.0)),
+        stale_after_seconds=float(_env("STALE_AFTER_SECONDS", 10.0)),
+        max_attempts=max(1, int(_env("MAX_ATTEMPTS", 3))),
+        drain_seconds=float(_env("DRAIN_SECONDS", 10.0)),
         graphs=raw["graphs"],
         dependencies=list(raw.get("dependencies") or []),
         env=raw.get("env"),

@@ -58,7 +58,8 @@ class RunEngine:
             }
             await self.storage.sync_system_assistant(assistant)
             self._system_assistants[entry.graph_id] = entry.assistant_id
-        await self.storage.requeue_running_runs()
+        await self.storage.heartbeat()  # before any claim: a claimed run names a live process
+        await self.worker.recover(startup=True)
         self.worker.poke()
 
     # -- assistants --------------------------------------------------------------------------
@@ -209,6 +210,8 @@ class RunEngine:
         )
         if await self.storage.cancel_pending_run(run_id, delete=action == "rollback", result=body):
             self.bus.done(run_id, body)
+        elif self.storage.shared:  # running in another process
+            self.bus.cancel_elsewhere(run_id, action)
 
     async def _insert(
         self,
@@ -271,7 +274,7 @@ class RunEngine:
         async def go() -> None:
             if self.worker.cancel(run_id, action):
                 return
-            for run in await self.storage.runs_with_status(["pending"]):
+            for run in await self.storage.runs_with_status(["pending", "running"]):
                 if run["run_id"] == run_id:
                     await self.cancel_run(run, action, reason)
 

@@ -223,6 +223,10 @@ class ThreadOps:
         for run_id, task_thread in list(self.worker.running_threads.items()):
             if task_thread == thread_id:
                 self.worker.cancel(run_id, "thread deleted")
+        if self.storage.shared:  # runs of the thread executing in other processes
+            for run in await self.storage.inflight_runs(thread_id):
+                if run["status"] == "running" and run["run_id"] not in self.worker.active:
+                    self.worker.bus.cancel_elsewhere(run["run_id"], "thread deleted")
         deleted = await self.storage.delete_thread(thread_id)
         if deleted:
             await self.storage.checkpointer.adelete_thread(thread_id)

@@ -76,7 +76,13 @@ class Worker:
         self.free += 1
 
     def left_pending(self) -> None:
-        """A run was stored as pending: make sure it is claimed when it can be."""
+        """A run was stored as pending: make sure it is claimed when it can be (by this
+        process or, when it has no free slot, by another one sharing the database)."""
+        self.nudge()
+        self.bus.wake_others()
+
+    def nudge(self) -> None:
+        """Pending runs may be claimable (told by this process or another)."""
         self._pending_epoch += 1
         self._maybe_pending = True
         self.poke()
@@ -222,11 +228,14 @@ class Worker:
                 store=self.storage.store,
                 context=kw.get("context"),
             ) as graph:
-                prep = prepare(run, graph, attempt=1, cacheable=not entry.is_factory)
+                attempt = run.get("attempt", 1)
+                prep = prepare(run, graph, attempt=attempt, cacheable=not entry.is_factory)
+                if attempt > 1 and not temporary and await _left_off(graph, prep.config):
+                    prep.input = None  # taken over after a crash: resume from its checkpoint
                 if run_id in self.cancel_reasons:  # cancelled before it began
                     raise asyncio.CancelledError
                 publish = self._publisher(run_id, prep.stream_mode)
-                self._emit(run_id, "metadata", {"run_id": run_id, "attempt": 1})
+                self._emit(run_id, "metadata", {"run_id": run_id, "attempt": attempt})
                 try:
                     async with asyncio.timeout(self.settings.run_timeout):
                         outcome = await execute(graph, prep, publish)
@@ -331,8 +340,56 @@ class Worker:
             self._emit(run_id, "feedback", outcome.feedback)
         self.bus.done(run_id, body)
 
+    # -- several processes: heartbeats, takeover, hand-back ---------------------------------
+
+    async def recover(self, *, startup: bool) -> None:
+        """Requeue runs whose process died (claimed again at once, here or elsewhere); fail
+        those that have used up their attempts."""
+        requeued, spent = await self.storage.recover_runs(
+            stale_after=self.settings.stale_after_seconds,
+            max_attempts=self.settings.max_attempts,
+            startup=startup,
+        )
+        if requeued:
+            log.warning("took over %d run(s) left by a stopped server process", requeued)
+            self.left_pending()
+        for run in spent:
+            await self.fail_abandoned(run)
+
+    async def keep_alive(self) -> None:
+        """Heartbeat, and take over the runs of processes that stopped heartbeating."""
+        while True:
+            await asyncio.sleep(self.settings.heartbeat_seconds)
+            try:
+                await self.storage.heartbeat()
+                await self.recover(startup=False)
+            except Exception:
+                log.exception("heartbeat failed")
+
+    async def fail_abandoned(self, run: Run) -> None:
+        """End a run whose process died during each of its attempts."""
+        attempts = run.get("attempt", 0)
+        log.error("run %s failed: its server process stopped %d time(s)", run["run_id"], attempts)
+        outcome = Outcome(
+            status="error",
+            error={
+                "error": "RunAbandoned",
+                "message": f"Run failed after {attempts} attempts: the server process executing "
+                "it stopped each time (crash or kill) before it ended",
+            },
+        )
+        temporary = bool(run["kwargs"].get("temporary"))
+        thread = None if temporary else await self.storage.get_thread(run["thread_id"])
+        state = {
+            "status": "error",
+            "values": thread.get("values") if thread else None,
+            "interrupts": (thread.get("interrupts") if thread else None) or {},
+        }
+        await self._finish(run, outcome, temporary, state, run["updated_at"])
+
     async def stop(self, grace: float = 5.0) -> None:
-        """Stop claiming; give running runs `grace` seconds, then leave them for the restart."""
+        """Stop claiming; give running runs `grace` seconds, then hand them back (pending, to
+        be taken over by another process or the restart)."""
         self._stopping = True
         if self._timer is not None:
             self._timer.cancel()
@@ -343,6 +400,14 @@ class Worker:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+        try:
+            released = await self.storage.release_runs()
+        except Exception:
+            log.exception("handing back the running runs failed (they are recovered later)")
+            return
+        if released:
+            log.warning("handed back %d unfinished run(s)", released)
+            self.bus.wake_others()
 
 
 def _thread_status(outcome: Outcome) -> str:
@@ -367,6 +432,14 @@ def _finished_cleanly(graph: Any, prep: Any, outcome: Outcome) -> bool:
     if isinstance(outputs, str):
         return False
     return set(outputs) >= set(graph.stream_channels_list)
+
+
+async def _left_off(graph: Any, config: dict[str, Any]) -> bool:
+    """Whether the thread's last checkpoint is this run's, with work still to do (a run
+    taken over after a crash continues from there instead of starting again)."""
+    thread_id = config["configurable"]["thread_id"]
+    state = await graph.aget_state({"configurable": {"thread_id": thread_id}})
+    return bool(state.next) and (state.metadata or {}).get("run_id") == config["run_id"]
 
 
 async def _thread_state_after(
