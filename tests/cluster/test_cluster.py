@@ -8,11 +8,9 @@ import signal
 import time
 
 import httpx
-import pytest
 from langgraph_sdk import get_client
 
 from tests.cluster.conftest import Cluster
-
 
 TWO_STEPS = ["first", "second"]
 

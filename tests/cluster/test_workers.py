@@ -1,0 +1,105 @@
+"""`graphport serve --workers N`: N processes on one port and one PostgreSQL database, a killed
+one replaced by the supervisor and its runs finished by its siblings."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from langgraph_sdk import get_client
+
+from tests.cluster.conftest import CLUSTER_CONFIG, FAST
+from tests.conftest import create_postgres_database, drop_postgres_database, free_port
+
+
+@pytest.fixture
+def database() -> Iterator[str]:
+    name = f"graphport_workers_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    yield create_postgres_database(name)
+    drop_postgres_database(name)
+
+
+def _live_pids(database: str) -> set[int]:
+    try:
+        with psycopg.connect(database) as conn:
+            rows = conn.execute(
+                "SELECT pid FROM workers WHERE heartbeat_at > now() - interval '1 second'"
+            ).fetchall()
+    except psycopg.errors.UndefinedTable:  # not migrated yet
+        return set()
+    return {r[0] for r in rows}
+
+
+def _two_live(database: str) -> set[int] | None:
+    pids = _live_pids(database)
+    return pids if len(pids) == 2 else None
+
+
+def _wait_for(check, timeout: float = 30.0):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+def test_workers_share_the_port_and_replace_a_killed_one(database: str, tmp_path: Path) -> None:
+    port = free_port()
+    log = (tmp_path / "serve.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "graphport", "serve", "--config", str(CLUSTER_CONFIG),
+         "--port", str(port), "--database-url", database, "--workers", "2"],
+        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **FAST}, cwd=tmp_path,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        pids = _wait_for(lambda: _two_live(database))
+        _wait_for(lambda: httpx.get(url + "/ok").status_code == 200)
+
+        async def scenario() -> None:
+            client = get_client(url=url)
+            runs = []
+            for _ in range(6):
+                thread = await client.threads.create()
+                run = await client.runs.create(thread["thread_id"], "steps", input={"sleep": 0.5})
+                runs.append((thread["thread_id"], run["run_id"]))
+            await asyncio.sleep(0.2)
+            os.kill(min(pids), signal.SIGKILL)  # one of the two, whatever it runs
+            for thread_id, run_id in runs:
+                result = await asyncio.wait_for(client.runs.join(thread_id, run_id), 60)
+                assert result["steps"] == ["first", "second"]
+
+        asyncio.run(scenario())
+        # the supervisor has started a new process in place of the killed one
+        _wait_for(lambda: len(_live_pids(database) - {min(pids)}) == 2)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+    assert proc.returncode is not None
+
+
+def test_workers_need_postgres(tmp_path: Path) -> None:
+    """SQLite serves one process: --workers 2 on it is refused with a clear message."""
+    out = subprocess.run(
+        [sys.executable, "-m", "graphport", "serve", "--config", str(CLUSTER_CONFIG),
+         "--database-url", str(tmp_path / "db.sqlite"), "--workers", "2"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert out.returncode == 1
+    assert "--workers > 1 needs a PostgreSQL database" in out.stderr
