@@ -128,6 +128,7 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
             ThreadPoolExecutor(max_workers=max(32, settings.jobs), thread_name_prefix="graph")
         )
         storage = open_storage(settings)
+        storage.stale_after = settings.stale_after_seconds
         await storage.open()
         bus = _bus(settings, storage)
         webhooks = WebhookSender(storage, settings.webhooks)

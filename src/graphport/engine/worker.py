@@ -355,6 +355,9 @@ class Worker:
             self.left_pending()
         for run in spent:
             await self.fail_abandoned(run)
+        if not startup:  # webhooks a dead process was delivering (at start: WebhookSender)
+            for pending in await self.storage.pending_webhooks():
+                self.webhooks.schedule(pending)
 
     async def keep_alive(self) -> None:
         """Heartbeat, and take over the runs of processes that stopped heartbeating."""

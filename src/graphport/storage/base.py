@@ -204,6 +204,8 @@ class Storage(abc.ABC):
     shared: bool = False
     # This process's id in the runs it claims (see `recover_runs`).
     worker_id: str = ""
+    # Seconds without a heartbeat after which a process is considered dead.
+    stale_after: float = 10.0
 
     checkpointer: BaseCheckpointSaver
     store: BaseStore
@@ -536,7 +538,8 @@ class Storage(abc.ABC):
 
     @abc.abstractmethod
     async def pending_webhooks(self) -> list[PendingWebhook]:
-        """Deliveries still to be made, soonest first."""
+        """Deliveries still to be made that no live process is making, soonest first; they
+        are this process's to make from now on."""
 
     @abc.abstractmethod
     async def record_webhook_attempt(

@@ -156,6 +156,7 @@ MIGRATIONS = [
         heartbeat_at TIMESTAMPTZ NOT NULL DEFAULT now()
     );
     ALTER TABLE runs ADD COLUMN worker_id TEXT COLLATE "C";
+    ALTER TABLE webhooks ADD COLUMN worker_id TEXT COLLATE "C";
     CREATE INDEX runs_running_by_worker ON runs (worker_id) WHERE status = 'running';
     CREATE TABLE bus_payloads (
         id BIGSERIAL PRIMARY KEY,

@@ -76,17 +76,28 @@ def _due_of(run: Run) -> float:
     return ts(run["created_at"]).timestamp()
 
 
-async def _outbox(tx: Tx, f: RunFinish, stamp: Any) -> None:
+async def _outbox(tx: Tx, f: RunFinish, stamp: Any, worker_id: str) -> None:
+    """Queue the run's webhook, to be delivered by this process (`worker_id`)."""
     if f.webhook is not None:
         await tx.execute(
             "INSERT INTO webhooks (run_id, thread_id, url, payload, status, attempts,"
-            " next_attempt, created_at, updated_at)"
-            " VALUES (%s, %s, %s, %s, 'pending', 0, %s, %s, %s)"
+            " next_attempt, created_at, updated_at, worker_id)"
+            " VALUES (%s, %s, %s, %s, 'pending', 0, %s, %s, %s, %s)"
             " ON CONFLICT (run_id) DO UPDATE SET thread_id = excluded.thread_id,"
             " url = excluded.url, payload = excluded.payload, status = excluded.status,"
             " attempts = excluded.attempts, next_attempt = excluded.next_attempt,"
-            " created_at = excluded.created_at, updated_at = excluded.updated_at",
-            (f.run_id, f.thread_id, f.webhook[0], f.webhook[1], time.time(), stamp, stamp),
+            " created_at = excluded.created_at, updated_at = excluded.updated_at,"
+            " worker_id = excluded.worker_id",
+            (
+                f.run_id,
+                f.thread_id,
+                f.webhook[0],
+                f.webhook[1],
+                time.time(),
+                stamp,
+                stamp,
+                worker_id,
+            ),
         )
 
 
@@ -242,7 +253,7 @@ class RunsMixin(PostgresBase):
             if f.delete_thread:
                 # the thread row first (its runs go by ON DELETE CASCADE): the lock order
                 await tx.execute("DELETE FROM threads WHERE thread_id = %s", (f.thread_id,))
-                await _outbox(tx, f, stamp)
+                await _outbox(tx, f, stamp, self.worker_id)
                 return
             await lock_thread(tx, f.thread_id)
             if f.delete_run:
@@ -266,7 +277,7 @@ class RunsMixin(PostgresBase):
                     f.thread_id,
                 ),
             )
-            await _outbox(tx, f, stamp)
+            await _outbox(tx, f, stamp, self.worker_id)
 
     async def heartbeat(self) -> None:
         async with self._transaction(atomic=False) as tx:

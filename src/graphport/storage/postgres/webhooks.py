@@ -13,10 +13,17 @@ class WebhooksMixin(PostgresBase):
     # -- webhooks ----------------------------------------------------------------------------
 
     async def pending_webhooks(self) -> list[PendingWebhook]:
-        rows = await self._fetchall(
-            "SELECT run_id, thread_id, url, payload, attempts, next_attempt FROM webhooks"
-            " WHERE status = 'pending' ORDER BY next_attempt"
-        )
+        # Only deliveries no live process is making: each is taken by one process (the
+        # UPDATE re-checks its condition if another process took the row meanwhile).
+        async with self._transaction(atomic=False) as tx:
+            await tx.execute(
+                "UPDATE webhooks SET worker_id = %(me)s WHERE status = 'pending'"
+                " AND NOT EXISTS (SELECT 1 FROM workers w WHERE w.worker_id = webhooks.worker_id"
+                " AND w.heartbeat_at > now() - make_interval(secs => %(stale)s))"
+                " RETURNING run_id, thread_id, url, payload, attempts, next_attempt",
+                {"me": self.worker_id, "stale": self.stale_after},
+            )
+            rows = sorted(await tx.fetchall(), key=lambda r: r["next_attempt"])
         keys = ("run_id", "thread_id", "url", "payload", "attempts", "next_attempt")
         return [PendingWebhook(*(r[k] for k in keys)) for r in rows]
 
