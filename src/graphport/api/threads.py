@@ -168,11 +168,12 @@ async def prune_threads(request: Request) -> Response:
         raise errors.ValidationFailed(
             f"Invalid strategy: {strategy}. Expected 'delete' or 'keep_latest'."
         )
+    thread_ids = [path_uuid(str(t), "thread") for t in body.get("thread_ids") or []]
     if strategy == "keep_latest":
-        raise errors.ValidationFailed("The keep_latest strategy is not supported by graphport")
+        return JSONResponse({"pruned_count": await _ops(request).keep_latest(thread_ids)})
     count = 0
-    for thread_id in body.get("thread_ids") or []:
-        if await _ops(request).delete(path_uuid(str(thread_id), "thread")):
+    for thread_id in thread_ids:
+        if await _ops(request).delete(thread_id):
             count += 1
     return JSONResponse({"pruned_count": count})
 

@@ -232,6 +232,21 @@ class ThreadOps:
             await self.storage.checkpointer.adelete_thread(thread_id)
         return deleted
 
+    async def keep_latest(self, thread_ids: list[str]) -> int:
+        """Prune the threads' checkpoints to the latest of each namespace (their state and
+        runs stay); return how many of the threads exist."""
+        existing = [t for t in thread_ids if await self.storage.get_thread(t) is not None]
+        if not existing:
+            return 0
+        try:
+            await self.storage.checkpointer.aprune(existing, strategy="keep_latest")
+        except NotImplementedError:
+            raise errors.ValidationFailed(
+                "The keep_latest strategy needs PostgreSQL (graphport serve --database-url "
+                "postgresql://...): the SQLite checkpointer cannot prune checkpoints"
+            ) from None
+        return len(existing)
+
     async def copy(self, thread_id: str) -> Thread:
         """A new thread with the same metadata, config and checkpoints."""
         source = await self.require(thread_id)
