@@ -27,7 +27,7 @@ from graphport.api import routes
 from graphport.api.responses import error_response
 from graphport.bus.cluster import ClusterBus, Transport
 from graphport.bus.memory import MemoryBus
-from graphport.bus.transports import PostgresNotify, RedisPubSub
+from graphport.bus.transports import PostgresNotify, RedisPubSub, UnixDatagrams
 from graphport.config import Settings
 from graphport.engine.crons import CronScheduler
 from graphport.engine.feedback import FeedbackLinks
@@ -37,6 +37,8 @@ from graphport.engine.webhooks import WebhookSender
 from graphport.engine.worker import Worker
 from graphport.graphs import GraphEntry, load_graphs
 from graphport.storage import Storage, open_storage
+from graphport.storage.postgres import PostgresStorage
+from graphport.storage.sqlite import SqliteStorage
 
 log = logging.getLogger("graphport")
 
@@ -99,19 +101,21 @@ def _cors(settings: Settings) -> Middleware:
 
 
 def _bus(settings: Settings, storage: Storage) -> MemoryBus:
-    """One process: a MemoryBus. Several sharing the database: a ClusterBus over Redis when
-    a Redis URL is given, else over the database's own LISTEN/NOTIFY."""
+    """One process: a MemoryBus. Several sharing the database: a ClusterBus over Unix
+    sockets (a SQLite file), Redis pub/sub when a Redis URL is given, else PostgreSQL's own
+    LISTEN/NOTIFY."""
     retention, max_events = settings.stream_retention, settings.stream_max_events
     if not storage.shared:
-        if settings.redis_url:
-            log.warning("GRAPHPORT_REDIS_URL is ignored: SQLite serves one process only")
         return MemoryBus(retention, max_events)
-    channel = getattr(storage, "bus_channel", "graphport")
     transport: Transport
-    if settings.redis_url:
-        transport = RedisPubSub(settings.redis_url, channel)
+    if isinstance(storage, SqliteStorage):  # processes of one machine
+        transport = UnixDatagrams(storage.bus_dir)
     else:
-        transport = PostgresNotify(getattr(storage, "url", settings.database_url), channel)
+        assert isinstance(storage, PostgresStorage)
+        if settings.redis_url:
+            transport = RedisPubSub(settings.redis_url, storage.bus_channel)
+        else:
+            transport = PostgresNotify(storage.url, storage.bus_channel)
     return ClusterBus(transport, retention, max_events)
 
 
@@ -160,7 +164,7 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
             log.info(
                 "sharing the database with other processes (worker %s, bus: %s)",
                 storage.worker_id,
-                "Redis" if settings.redis_url else "LISTEN/NOTIFY",
+                type(bus.transport).__name__,
             )
         try:
             yield

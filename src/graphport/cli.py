@@ -32,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--workers",
         type=int,
-        help="server processes on this machine, sharing the port and a PostgreSQL database "
+        help="server processes on this machine, sharing the port and the database "
         "[GRAPHPORT_WORKERS, 1]",
     )
     serve.add_argument(
@@ -102,10 +102,10 @@ def main(argv: list[str] | None = None) -> None:
             redis_url=args.redis_url,
             workers=args.workers,
         )
-        if settings.workers > 1 and settings.sqlite_path is not None:
+        if settings.workers > 1 and settings.sqlite_path == ":memory:":
             raise ConfigError(
-                "--workers > 1 needs a PostgreSQL database (--database-url postgresql://...): "
-                "SQLite serves one process"
+                "--workers > 1 needs a database the processes can share: a SQLite file or "
+                "PostgreSQL, not :memory:"
             )
     except ConfigError as exc:
         print(f"graphport: {exc}", file=sys.stderr)
@@ -142,6 +142,7 @@ def main(argv: list[str] | None = None) -> None:
         GRAPHPORT_JOBS=str(settings.jobs),
         GRAPHPORT_REDIS_URL=settings.redis_url,
         GRAPHPORT_WORKERS="1",
+        GRAPHPORT_SQLITE_SHARED="1",  # (only read with a SQLite file)
     )
     uvicorn.run("graphport.cli:app_from_env", factory=True, workers=settings.workers, **options)
 

@@ -43,6 +43,7 @@ class Settings:
     # Several processes on one PostgreSQL database (production mode)
     redis_url: str = ""  # the bus between processes: Redis pub/sub instead of LISTEN/NOTIFY
     workers: int = 1  # server processes started by `graphport serve` on this machine
+    sqlite_shared: bool = False  # this process shares its SQLite file with others (--workers)
     heartbeat_seconds: float = 2.0  # how often a process says it is alive
     stale_after_seconds: float = 10.0  # silence after which its running runs are taken over
     max_attempts: int = 3  # executions of a run whose process dies before it is failed
@@ -124,6 +125,7 @@ def load_settings(
         ttl_sweep_seconds=float(_env("TTL_SWEEP_SECONDS", 60.0)),
         redis_url=redis_url if redis_url is not None else str(_env("REDIS_URL", "")),
         workers=max(1, int(workers if workers is not None else _env("WORKERS", 1))),
+        sqlite_shared=_env("SQLITE_SHARED", "") not in ("", "0", "false"),
         heartbeat_seconds=float(_env("HEARTBEAT_SECONDS", 2.0)),
         stale_after_seconds=float(_env("STALE_AFTER_SECONDS", 10.0)),
         max_attempts=max(1, int(_env("MAX_ATTEMPTS", 3))),

@@ -1,6 +1,7 @@
-"""Several `graphport serve` processes on one PostgreSQL database, over each bus transport.
+"""Several `graphport serve` processes on one database, over each bus transport: a SQLite
+file (Unix sockets), PostgreSQL (LISTEN/NOTIFY) and PostgreSQL with Redis.
 
-These tests always use PostgreSQL (SQLite serves one process) and, for the Redis transport,
+The PostgreSQL variants need PostgreSQL and, for the Redis transport,
 Redis at GRAPHPORT_TEST_REDIS (default redis://127.0.0.1:6379): they skip saying why when one is
 unreachable, and fail instead when CI is set.
 """
@@ -89,9 +90,19 @@ class Cluster:
         return "\n".join(s.log() for s in self.servers)
 
 
-@pytest.fixture(params=["notify", "redis"])
+@pytest.fixture(params=["sqlite", "notify", "redis"])
 def cluster(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cluster]:
+    """Processes sharing a SQLite file (Unix-socket bus), or a PostgreSQL database (bus over
+    LISTEN/NOTIFY, or Redis)."""
     env = dict(FAST)
+    if request.param == "sqlite":
+        env["GRAPHPORT_SQLITE_SHARED"] = "1"  # what `--workers N` sets for its processes
+        group = Cluster(tmp_path, f"sqlite:///{tmp_path / 'shared.sqlite'}", env)
+        try:
+            yield group
+        finally:
+            group.stop()
+        return
     if request.param == "redis":
         require_redis()
         env["GRAPHPORT_REDIS_URL"] = REDIS

@@ -1,11 +1,12 @@
-"""`graphport serve --workers N`: N processes on one port and one PostgreSQL database, a killed
-one replaced by the supervisor and its runs finished by its siblings."""
+"""`graphport serve --workers N`: N processes on one port and one database (a SQLite file or
+PostgreSQL), a killed one replaced by the supervisor and its runs finished by its siblings."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -22,20 +23,27 @@ from tests.cluster.conftest import CLUSTER_CONFIG, FAST
 from tests.conftest import create_postgres_database, drop_postgres_database, free_port
 
 
-@pytest.fixture
-def database() -> Iterator[str]:
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'workers.sqlite'}"
+        return
     name = f"graphport_workers_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     yield create_postgres_database(name)
     drop_postgres_database(name)
 
 
 def _live_pids(database: str) -> set[int]:
+    """Processes whose heartbeat is under a second old (read straight from the database)."""
+    query = "SELECT pid FROM workers WHERE heartbeat_at > {cutoff}"
     try:
-        with psycopg.connect(database) as conn:
-            rows = conn.execute(
-                "SELECT pid FROM workers WHERE heartbeat_at > now() - interval '1 second'"
-            ).fetchall()
-    except psycopg.errors.UndefinedTable:  # not migrated yet
+        if database.startswith("sqlite:///"):
+            with sqlite3.connect(database.removeprefix("sqlite:///")) as conn:
+                rows = conn.execute(query.format(cutoff=time.time() - 1)).fetchall()
+        else:
+            with psycopg.connect(database) as conn:
+                rows = conn.execute(query.format(cutoff="now() - interval '1 second'")).fetchall()
+    except (psycopg.errors.UndefinedTable, sqlite3.OperationalError):  # not migrated yet
         return set()
     return {r[0] for r in rows}
 
@@ -77,6 +85,7 @@ def test_workers_share_the_port_and_replace_a_killed_one(database: str, tmp_path
                 runs.append((thread["thread_id"], run["run_id"]))
             await asyncio.sleep(0.2)
             os.kill(min(pids), signal.SIGKILL)  # one of the two, whatever it runs
+            client = get_client(url=url)  # connections to the killed process are gone
             for thread_id, run_id in runs:
                 result = await asyncio.wait_for(client.runs.join(thread_id, run_id), 60)
                 assert result["steps"] == ["first", "second"]
@@ -94,12 +103,12 @@ def test_workers_share_the_port_and_replace_a_killed_one(database: str, tmp_path
     assert proc.returncode is not None
 
 
-def test_workers_need_postgres(tmp_path: Path) -> None:
-    """SQLite serves one process: --workers 2 on it is refused with a clear message."""
+def test_workers_need_a_shared_database(tmp_path: Path) -> None:
+    """An in-memory database cannot be shared: --workers 2 on it is refused clearly."""
     out = subprocess.run(
         [sys.executable, "-m", "graphport", "serve", "--config", str(CLUSTER_CONFIG),
-         "--database-url", str(tmp_path / "db.sqlite"), "--workers", "2"],
+         "--database-url", ":memory:", "--workers", "2"],
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert out.returncode == 1
-    assert "--workers > 1 needs a PostgreSQL database" in out.stderr
+    assert "--workers > 1 needs a database the processes can share" in out.stderr

@@ -44,10 +44,12 @@ async def open_postgres(database_url: str) -> Storage:
     return backend
 
 
-@pytest.fixture(params=["sqlite-file", "sqlite-memory", "postgres"])
+@pytest.fixture(params=["sqlite-file", "sqlite-shared", "sqlite-memory", "postgres"])
 async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Storage]:
     if request.param == "sqlite-file":
         backend: Storage = SqliteStorage(str(tmp_path / "contract.sqlite"))
+    elif request.param == "sqlite-shared":  # a file several processes share (--workers)
+        backend = SqliteStorage(str(tmp_path / "contract.sqlite"), shared=True)
     elif request.param == "sqlite-memory":
         backend = SqliteStorage(":memory:")
     else:

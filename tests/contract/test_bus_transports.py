@@ -1,5 +1,6 @@
-"""The bus transports between processes: PostgreSQL LISTEN/NOTIFY and Redis pub/sub deliver
-every message of a sender, in order, whatever its size, to the other listeners only once."""
+"""The bus transports between processes: Unix datagrams, PostgreSQL LISTEN/NOTIFY and Redis
+pub/sub deliver every message of a sender, in order, whatever its size, to the other
+listeners, once."""
 
 from __future__ import annotations
 
@@ -8,13 +9,19 @@ import uuid
 
 import pytest
 
-from graphport.bus.transports import PostgresNotify, RedisPubSub
+from graphport.bus.transports import PostgresNotify, RedisPubSub, UnixDatagrams
 from tests.cluster.conftest import REDIS, require_redis
 from tests.contract.conftest import open_postgres
 
 
-@pytest.fixture(params=["notify", "redis"])
-async def transports(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+@pytest.fixture(params=["unix", "notify", "redis"])
+async def transports(request: pytest.FixtureRequest, tmp_path):  # type: ignore[no-untyped-def]
+    if request.param == "unix":
+        pair = [UnixDatagrams(str(tmp_path / "bus")), UnixDatagrams(str(tmp_path / "bus"))]
+        yield pair
+        for t in pair:
+            await t.stop()
+        return
     storage = await open_postgres(request.getfixturevalue("postgres_database"))
     channel = f"graphport_{uuid.uuid4().hex[:16]}"
     if request.param == "redis":

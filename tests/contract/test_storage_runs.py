@@ -170,7 +170,7 @@ async def test_recovery_hands_back_runs_out_of_attempts(storage: Storage) -> Non
 async def test_recovery_after_startup_is_a_no_op_with_one_process(storage: Storage) -> None:
     """SQLite has one process: its running runs are its own once it has started."""
     if storage.shared:
-        pytest.skip("PostgreSQL recovers by heartbeat, tested above")
+        pytest.skip("several processes share it: recovery is by heartbeat, tested above")
     thread = make_thread()
     await storage.create_run(make_run(thread["thread_id"]), thread, claim=True)
     assert await storage.recover_runs(stale_after=0, max_attempts=3, startup=False) == (0, [])

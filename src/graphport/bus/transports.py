@@ -1,4 +1,5 @@
-"""The pipes of ClusterBus: PostgreSQL LISTEN/NOTIFY (the default) or Redis pub/sub.
+"""The pipes of ClusterBus: PostgreSQL LISTEN/NOTIFY (the default with PostgreSQL), Redis
+pub/sub, or Unix datagram sockets (processes sharing a SQLite file on one machine).
 
 Both keep the order in which one process sends (one sending connection, messages sent in
 batches that keep their order) and reconnect after a lost connection. A message lost while a
@@ -15,6 +16,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
+import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -243,3 +248,118 @@ class RedisPubSub(_Sender):
             except redis.exceptions.RedisError as exc:
                 log.warning("bus lost %d messages (%s)", len(batch), exc)
                 await asyncio.sleep(RECONNECT_DELAY)
+
+
+class UnixDatagrams(_Sender):
+    """Processes sharing one SQLite file on one machine (`--workers N`): each binds a datagram
+    socket in a directory beside the database and sends every message to all the others'.
+
+    Datagrams between two Unix sockets are reliable and keep their order (a full receiver
+    makes the sender wait, it never drops). A message larger than one datagram is written to
+    a file in that directory and announced as `@<name>`. A socket left by a dead process
+    refuses the next send and is removed.
+    """
+
+    LIMIT = 60_000
+    RCVBUF = 4 * 1024 * 1024
+    SWEEP_EVERY = 60.0
+
+    def __init__(self, directory: str) -> None:
+        super().__init__()
+        self.directory = directory
+        self._sock: socket.socket | None = None
+        self._path = ""
+        self._task: asyncio.Task[None] | None = None
+        self._swept = 0.0
+
+    async def start(self, on_message: Callable[[str], None]) -> None:
+        os.makedirs(self.directory, exist_ok=True)
+        self._path = os.path.join(self.directory, f"{os.getpid()}-{uuid.uuid4().hex[:8]}.sock")
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.RCVBUF)
+        sock.bind(self._path)
+        sock.setblocking(False)
+        self._sock = sock
+        loop = asyncio.get_running_loop()
+        loop.add_reader(sock.fileno(), self._readable, sock, on_message)
+        self._task = asyncio.create_task(self._send_loop())
+
+    async def stop(self) -> None:
+        for _ in range(20):
+            if self.queue.empty():
+                break
+            await asyncio.sleep(0.05)
+        if self._task is not None:
+            await _cancel([self._task])
+        if self._sock is not None:
+            asyncio.get_running_loop().remove_reader(self._sock.fileno())
+            self._sock.close()
+            with contextlib.suppress(OSError):
+                os.unlink(self._path)
+
+    def _readable(self, sock: socket.socket, on_message: Callable[[str], None]) -> None:
+        while True:
+            try:
+                data = sock.recv(self.LIMIT + 1024)
+            except (BlockingIOError, InterruptedError):
+                return
+            message = data.decode()
+            if message.startswith("@"):
+                try:
+                    with open(os.path.join(self.directory, message[1:]), "rb") as f:
+                        message = f.read().decode()
+                except OSError:
+                    continue  # swept: too old to matter
+            try:
+                on_message(message)
+            except Exception:
+                log.exception("handling a bus message failed")
+
+    def _peers(self) -> list[str]:
+        with os.scandir(self.directory) as entries:
+            return [e.path for e in entries if e.name.endswith(".sock") and e.path != self._path]
+
+    async def _send_loop(self) -> None:
+        assert self._sock is not None
+        while True:
+            batch = await self.next_batch()
+            peers = self._peers()
+            for message in batch:
+                data = message.encode()
+                if len(data) > self.LIMIT:
+                    name = f"{uuid.uuid4().hex}.msg"
+                    with open(os.path.join(self.directory, name), "wb") as f:
+                        f.write(data)
+                    data = f"@{name}".encode()
+                for peer in list(peers):
+                    if not await self._send_to(data, peer):
+                        peers.remove(peer)
+            self._sweep()
+
+    async def _send_to(self, data: bytes, peer: str) -> bool:
+        """Send one datagram, waiting while the peer's buffer is full; False if the peer is
+        gone (its socket is removed) or stuck for 10 s."""
+        assert self._sock is not None
+        for _ in range(10_000):
+            try:
+                self._sock.sendto(data, peer)
+                return True
+            except (BlockingIOError, InterruptedError):
+                await asyncio.sleep(0.001)
+            except (ConnectionRefusedError, FileNotFoundError):
+                with contextlib.suppress(OSError):
+                    os.unlink(peer)  # its process has died
+                return False
+        log.warning("bus peer %s has not read for 10 s: message dropped", peer)
+        return False
+
+    def _sweep(self) -> None:
+        now = time.time()
+        if now - self._swept < self.SWEEP_EVERY:
+            return
+        self._swept = now
+        with os.scandir(self.directory) as entries:
+            for e in entries:
+                if e.name.endswith(".msg") and now - e.stat().st_mtime > 600:
+                    with contextlib.suppress(OSError):
+                        os.unlink(e.path)

@@ -16,7 +16,7 @@ def open_storage(settings: Settings) -> Storage:
     if path is not None:
         from graphport.storage.sqlite import SqliteStorage
 
-        return SqliteStorage(path)
+        return SqliteStorage(path, shared=settings.sqlite_shared)
     if settings.database_url.startswith(POSTGRES_SCHEMES):
         from graphport.storage.postgres import PostgresStorage
 

@@ -10,6 +10,7 @@ to the same file (WAL mode, busy timeout), or in-memory savers for a ':memory:' 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +30,13 @@ __all__ = ["SqliteStorage"]
 class SqliteStorage(
     AssistantsMixin, ThreadsMixin, RunsMixin, WebhooksMixin, FeedbackMixin, CronsMixin, Storage
 ):
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, shared: bool = False) -> None:
         self.path = path
+        # several processes on this file (`--workers N`): heartbeats, no assistant cache, and
+        # a bus of Unix sockets in `<file>.bus/`
+        self.shared = shared and path != ":memory:"
+        self.worker_id = uuid.uuid4().hex
+        self.bus_dir = f"{path}.bus"
         self.location = "in memory (lost when the server stops)" if path == ":memory:" else path
         self._conn: Connection | None = None
         self._assistant_cache = {}

@@ -194,7 +194,8 @@ def _new_version(conn: sqlite3.Connection, current: Assistant, **changes: Any) -
 
 class AssistantsMixin(SqliteBase):
     # Every run reads its assistant: keep them in memory. Exact because this process is the
-    # database's only writer (SQLite); every write below drops the entry it changes.
+    # database's only writer (every write below drops the entry it changes); not used when
+    # several processes share the file.
     _assistant_cache: dict[str, Assistant]
 
     def _forget_assistant(self, assistant_id: str) -> None:
@@ -242,7 +243,7 @@ class AssistantsMixin(SqliteBase):
         if cached is not None:
             return cached
         found = await self._submit(lambda conn: _current(conn, assistant_id))
-        if found is not None:
+        if found is not None and not self.shared:
             self._assistant_cache[assistant_id] = found
         return found
 

@@ -134,6 +134,19 @@ MIGRATIONS = [
     CREATE INDEX crons_by_thread ON crons (thread_id);
     CREATE INDEX crons_by_assistant ON crons (assistant_id);
     """,
+    # several processes on one file (`--workers N`): who runs what, heartbeats (epoch seconds)
+    """
+    CREATE TABLE workers (
+        worker_id TEXT PRIMARY KEY,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        started_at REAL NOT NULL,
+        heartbeat_at REAL NOT NULL
+    );
+    ALTER TABLE runs ADD COLUMN worker_id TEXT;
+    ALTER TABLE webhooks ADD COLUMN worker_id TEXT;
+    CREATE INDEX runs_running_by_worker ON runs (worker_id) WHERE status = 'running';
+    """,
 ]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import sqlite3
 import time
 from typing import Any
@@ -80,9 +82,9 @@ class RunsMixin(SqliteBase):
             if claimed:
                 row[3] = "running"
             conn.execute(
-                f"INSERT INTO runs ({RUN_COLUMNS}, due, attempt) VALUES"
-                " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (*row, due, 1 if claimed else 0),
+                f"INSERT INTO runs ({RUN_COLUMNS}, due, attempt, worker_id) VALUES"
+                " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*row, due, 1 if claimed else 0, self.worker_id if claimed else None),
             )
             if thread_row is None:  # a new thread is inserted busy already
                 conn.execute(
@@ -113,9 +115,9 @@ class RunsMixin(SqliteBase):
             stamp = now_iso()
             for row in candidates:
                 conn.execute(
-                    "UPDATE runs SET status = 'running', attempt = attempt + 1, updated_at = ?"
-                    " WHERE run_id = ?",
-                    (stamp, row[0]),
+                    "UPDATE runs SET status = 'running', attempt = attempt + 1, updated_at = ?,"
+                    " worker_id = ? WHERE run_id = ?",
+                    (stamp, self.worker_id, row[0]),
                 )
                 run = run_from_row(row)
                 run["status"] = "running"
@@ -176,9 +178,18 @@ class RunsMixin(SqliteBase):
             if f.webhook is not None:
                 conn.execute(
                     "INSERT OR REPLACE INTO webhooks (run_id, thread_id, url, payload, status,"
-                    " attempts, next_attempt, created_at, updated_at)"
-                    " VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?)",
-                    (f.run_id, f.thread_id, f.webhook[0], f.webhook[1], time.time(), stamp, stamp),
+                    " attempts, next_attempt, created_at, updated_at, worker_id)"
+                    " VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)",
+                    (
+                        f.run_id,
+                        f.thread_id,
+                        f.webhook[0],
+                        f.webhook[1],
+                        time.time(),
+                        stamp,
+                        stamp,
+                        self.worker_id,
+                    ),
                 )
 
         if f.delete_thread:
@@ -222,38 +233,73 @@ class RunsMixin(SqliteBase):
 
         await self._submit(op)
 
+    # One process (the default): every running run is abandoned when it starts, and its
+    # own afterwards. Several processes on one file (`shared`): as on PostgreSQL, by heartbeat.
+
     async def heartbeat(self) -> None:
-        return None  # one process: nobody to tell
+        if not self.shared:
+            return
+        me, host, pid, now = self.worker_id, socket.gethostname(), os.getpid(), time.time()
+        await self._submit(
+            lambda conn: conn.execute(
+                "INSERT INTO workers (worker_id, host, pid, started_at, heartbeat_at)"
+                " VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (worker_id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at",
+                (me, host, pid, now, now),
+            )
+        )
 
     async def recover_runs(
         self, *, stale_after: float, max_attempts: int, startup: bool
     ) -> tuple[int, list[Run]]:
-        if not startup:
+        if not self.shared and not startup:
             return 0, []
+        # abandoned: running, and (one process) any, or (shared) its process is silent
+        cutoff = time.time() - stale_after
+        abandoned = "status = 'running'"
+        args: tuple[Any, ...] = ()
+        if self.shared:
+            abandoned += (
+                " AND NOT EXISTS (SELECT 1 FROM workers w WHERE w.worker_id = runs.worker_id"
+                " AND w.heartbeat_at > ?)"
+            )
+            args = (cutoff,)
 
         def op(conn: sqlite3.Connection) -> tuple[int, list[Run]]:
             requeued = conn.execute(
-                "UPDATE runs SET status = 'pending' WHERE status = 'running' AND attempt < ?",
-                (max_attempts,),
+                "UPDATE runs SET status = 'pending', worker_id = NULL"
+                f" WHERE {abandoned} AND attempt < ?",
+                (*args, max_attempts),
             ).rowcount
             rows = conn.execute(
-                f"SELECT {RUN_COLUMNS}, attempt FROM runs WHERE status = 'running'"
+                f"SELECT {RUN_COLUMNS}, attempt FROM runs WHERE {abandoned}", args
             ).fetchall()
             spent = []
             for row in rows:
                 run = run_from_row(row)
                 run["attempt"] = row[9]
                 spent.append(run)
+                conn.execute(  # now this process's to fail
+                    "UPDATE runs SET worker_id = ? WHERE run_id = ?", (self.worker_id, row[0])
+                )
+            if self.shared:
+                conn.execute("DELETE FROM workers WHERE heartbeat_at <= ?", (cutoff,))
             return requeued, spent
 
         return await self._submit(op)
 
     async def release_runs(self) -> int:
+        mine = " AND worker_id = ?" if self.shared else ""
+        args = (self.worker_id,) if self.shared else ()
+
         def op(conn: sqlite3.Connection) -> int:
-            return conn.execute(
-                "UPDATE runs SET status = 'pending', attempt = max(attempt - 1, 0)"
-                " WHERE status = 'running'"
+            released = conn.execute(
+                "UPDATE runs SET status = 'pending', worker_id = NULL,"
+                f" attempt = max(attempt - 1, 0) WHERE status = 'running'{mine}",
+                args,
             ).rowcount
+            conn.execute("DELETE FROM workers WHERE worker_id = ?", (self.worker_id,))
+            return released
 
         return await self._submit(op)
 

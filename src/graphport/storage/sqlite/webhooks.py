@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from typing import Any
 
 from graphport.storage.base import PendingWebhook, WebhookAttempt
@@ -13,11 +14,26 @@ class WebhooksMixin(SqliteBase):
     # -- webhooks ----------------------------------------------------------------------------
 
     async def pending_webhooks(self) -> list[PendingWebhook]:
+        # Only deliveries no live process is making (with one process: all of them, at start).
+        mine = "status = 'pending'"
+        args: tuple[Any, ...] = ()
+        if self.shared:
+            mine += (
+                " AND NOT EXISTS (SELECT 1 FROM workers w WHERE w.worker_id = webhooks.worker_id"
+                " AND w.heartbeat_at > ?)"
+            )
+            args = (time.time() - self.stale_after,)
+
         def op(conn: sqlite3.Connection) -> list[PendingWebhook]:
             rows = conn.execute(
                 "SELECT run_id, thread_id, url, payload, attempts, next_attempt FROM webhooks"
-                " WHERE status = 'pending' ORDER BY next_attempt"
+                f" WHERE {mine} ORDER BY next_attempt",
+                args,
             ).fetchall()
+            conn.executemany(
+                "UPDATE webhooks SET worker_id = ? WHERE run_id = ?",
+                [(self.worker_id, row[0]) for row in rows],
+            )
             return [PendingWebhook(*row) for row in rows]
 
         return await self._submit(op)
