@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Production mode on the shared harness, in one run: the reference (4 jobs), graphport on SQLite,
-# and graphport on PostgreSQL with one process, two processes (LISTEN/NOTIFY) and two processes
-# with Redis. Extra arguments go to bench.py (default: --scenarios S1,S2,S3 --reps 2).
+# Several processes on the shared harness, in one run: the reference (4 jobs), graphport on SQLite
+# with one and two processes, and on PostgreSQL with one process, two processes (LISTEN/NOTIFY)
+# and two processes with Redis. Extra arguments go to bench.py (default: --scenarios S1,S2,S3 --reps 2).
 #   GRAPHPORT_BENCH_HARNESS, GRAPHPORT_REF_VENV as for run.sh; GRAPHPORT_BENCH_REDIS (redis URL)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,6 +22,7 @@ cd "$harness"
 exec python3 bench.py \
     --server "$ref" --name ref-best \
     --server "$sqlite" --name gp-sqlite \
+    --server "$sqlite --workers 2" --name gp-sqlite-2 \
     --server "$pg" --name gp-pg-1 \
     --server "$pg --workers 2" --name gp-pg-2 \
     --server "$pg --workers 2 --redis-url $redis" --name gp-pg-2-redis \
