@@ -619,6 +619,32 @@ def test_delete(http: httpx.Client, make: Callable[..., dict[str, Any]]) -> None
     )
 
 
+def test_delete_interrupts_the_assistants_runs(
+    http: httpx.Client, make: Callable[..., dict[str, Any]], graphport_only: None
+) -> None:
+    """Deleting an assistant ends its pending and running runs `interrupted` (the reference
+    marks the running one so but lets it run on to `success`); other assistants' runs go on."""
+    aid = make(graph_id="sleepy")["assistant_id"]
+    other = make(graph_id="sleepy")["assistant_id"]
+    runs = {}
+    for name, assistant, body in [
+        ("running", aid, {"input": {"sleep": 30}}),
+        ("pending", aid, {"input": {"sleep": 0}, "after_seconds": 30}),
+        ("other", other, {"input": {"sleep": 0.5}}),
+    ]:
+        tid = http.post("/threads", json={}).json()["thread_id"]
+        run = http.post(f"/threads/{tid}/runs", json={"assistant_id": assistant, **body}).json()
+        runs[name] = (tid, run["run_id"])
+    assert http.delete(f"/assistants/{aid}").status_code == 204
+    for name in ("running", "pending"):
+        tid, rid = runs[name]
+        body = http.get(f"/threads/{tid}/runs/{rid}/join").json()
+        assert body["__error__"]["error"] == "UserInterrupt", body
+        assert http.get(f"/threads/{tid}/runs/{rid}").json()["status"] == "interrupted"
+    tid, rid = runs["other"]
+    assert http.get(f"/threads/{tid}/runs/{rid}/join").json()["messages"] == ["start", "woke"]
+
+
 def _kept_thread(http: httpx.Client, assistant_id: str) -> str:
     r = http.post(
         "/runs/wait", json={"assistant_id": assistant_id, "input": {}, "on_completion": "keep"}

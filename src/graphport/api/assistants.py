@@ -228,8 +228,7 @@ async def delete_assistant(request: Request) -> Response:
         raise errors.NotFound(f"Assistant with ID {assistant_id} not found")
     if request.query_params.get("delete_threads", "").lower() == "true":
         await _delete_threads(request, assistant_id)
-    # TODO: the reference also cancels the assistant's pending and running runs; that needs a
-    # "runs of an assistant" query on the runs side of the storage and worker.
+    await _engine(request).cancel_assistant_runs(assistant_id)
     if not await storage.delete_assistant(assistant_id):
         raise errors.NotFound(f"Assistant with ID {assistant_id} not found")
     return Response(status_code=204)

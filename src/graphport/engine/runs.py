@@ -213,6 +213,13 @@ class RunEngine:
         elif self.storage.shared:  # running in another process
             self.bus.cancel_elsewhere(run_id, action)
 
+    async def cancel_assistant_runs(self, assistant_id: str) -> None:
+        """An assistant being deleted: its pending and running runs end `interrupted`, here or
+        in another process (the reference marks them so, but lets a running one go on)."""
+        for run in await self.storage.runs_with_status(["pending", "running"]):
+            if run["assistant_id"] == assistant_id:
+                await self.cancel_run(run, "interrupt", reason="Its assistant was deleted")
+
     async def _insert(
         self,
         run: Run,
