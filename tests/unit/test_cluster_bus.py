@@ -124,3 +124,18 @@ async def test_messages_with_separators_in_their_data_survive() -> None:
     waiting = b.wait_done("r1")
     a.done("r1", b'{"text":"a|b|c"}')
     assert await asyncio.wait_for(waiting, 1) == b'{"text":"a|b|c"}'
+
+
+async def test_follows_are_forgotten_when_the_run_ends() -> None:
+    """Every process hears a follow; each forgets it when the run's end is announced."""
+    a, b, _, _ = await pair()
+    hub: list[Loopback] = a.transport.hub  # type: ignore[attr-defined]
+    c = ClusterBus(Loopback(hub))
+    await c.start()
+    b.subscribe("r1")
+    await settle()
+    assert "r1" in a._followed_runs and "r1" in c._followed_runs
+    a.open_stream("r1", resumable=False)
+    a.done("r1", b"{}")
+    await settle()
+    assert "r1" not in a._followed_runs and "r1" not in c._followed_runs

@@ -182,6 +182,7 @@ class ClusterBus(MemoryBus):
             self._to_thread(thread_id, event, data.encode())
 
     def _on_done(self, run_id: str, origin: str, rest: str) -> None:
+        self._followed_runs.pop(run_id, None)  # followed here, executed elsewhere
         thread_id, body = rest.split("|", 1)
         if (
             run_id not in self._done
