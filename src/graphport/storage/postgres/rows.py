@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 from psycopg.types.json import Jsonb
 
+from graphport import serde
 from graphport.models import Run, Thread
 
 RUN_COLUMNS = (
@@ -54,8 +55,9 @@ def _walk(value: Any, fn: Any) -> Any:
 
 
 def dumps(value: Any) -> bytes:
-    """JSON for a JSONB column (orjson, as the SQLite backend), escaped if it needs to be."""
-    raw = orjson.dumps(value)
+    """JSON for a JSONB column (`serde`, as the SQLite backend: state values may hold LangChain
+    messages), escaped if it needs to be."""
+    raw = serde.dumps(value)
     if b"\\u0000" in raw or _ESC_BYTES in raw:  # rare: walk plain JSON values, not objects
         raw = orjson.dumps(_walk(orjson.loads(raw), _escape))
     return raw

@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 
+from graphport import serde
 from graphport.models import Run, Thread, iso
 
 RUN_COLUMNS = (
@@ -20,7 +21,8 @@ THREAD_COLUMNS = (
 
 
 def dumps(value: Any) -> str:
-    return orjson.dumps(value).decode()
+    """JSON text; state values may hold LangChain messages and other objects (`serde`)."""
+    return serde.dumps(value).decode()
 
 
 def run_from_row(row: tuple[Any, ...]) -> Run:
