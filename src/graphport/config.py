@@ -25,6 +25,33 @@ class ConfigError(Exception):
 
 
 @dataclasses.dataclass(frozen=True)
+class StoreIndex:
+    """`store.index`: semantic search over the store's items."""
+
+    # "./file.py:obj", "pkg.module:obj", or a provider string ("openai:text-embedding-3-small")
+    embed: str
+    dims: int
+    fields: tuple[str, ...] = ("$",)  # JSON paths embedded by default; "$" is the whole value
+    # passed to langgraph's store as given: `distance_type`, `ann_index_config` (PostgreSQL)
+    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class StoreTTL:
+    """`store.ttl` (minutes). Always in force: an item `put` with its own `ttl` expires too."""
+
+    refresh_on_read: bool = True
+    default_ttl: float | None = None  # for items put without a ttl; None: they never expire
+    sweep_interval_minutes: float = 5.0
+
+
+@dataclasses.dataclass(frozen=True)
+class StoreSettings:
+    index: StoreIndex | None = None
+    ttl: StoreTTL = StoreTTL()
+
+
+@dataclasses.dataclass(frozen=True)
 class Settings:
     config_path: Path
     host: str = "127.0.0.1"
@@ -54,6 +81,7 @@ class Settings:
     env: dict[str, str] | str | None = None
     http: dict[str, Any] = dataclasses.field(default_factory=dict)
     webhooks: dict[str, Any] = dataclasses.field(default_factory=dict)
+    store: StoreSettings = StoreSettings()
 
     @property
     def base_url(self) -> str:
@@ -83,6 +111,77 @@ class Settings:
 
 def _env(name: str, default: Any) -> Any:
     return os.environ.get(f"GRAPHPORT_{name}", default)
+
+
+def _positive(value: Any, where: str, *, integer: bool = False) -> float:
+    kinds = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or value <= 0:
+        what = "a positive integer" if integer else "a positive number"
+        raise ConfigError(f"{where} must be {what}, got {value!r}")
+    return value
+
+
+def parse_store(raw: Any) -> StoreSettings:
+    """The `store` block of langgraph.json: `{"index": {...}, "ttl": {...}}` (the embedding is
+    only named here; `graphs.load_embeddings` imports it)."""
+    if raw is None:
+        return StoreSettings()
+    if not isinstance(raw, dict):
+        raise ConfigError(f"'store' must be an object, got {raw!r}")
+    if raw.get("path"):
+        raise ConfigError(
+            "store.path (a custom store) is not supported: graphport serves langgraph's own "
+            "store on its database; configure it with store.index and store.ttl"
+        )
+    index = None
+    if raw.get("index") is not None:
+        spec = raw["index"]
+        if not isinstance(spec, dict):
+            raise ConfigError(f"store.index must be an object, got {spec!r}")
+        embed = spec.get("embed")
+        if not isinstance(embed, str) or ":" not in embed:
+            raise ConfigError(
+                "store.index.embed must name the embedding: a provider string such as "
+                '"openai:text-embedding-3-small", or "./path/to/file.py:variable", '
+                f"got {embed!r}"
+            )
+        if "dims" not in spec:
+            raise ConfigError(
+                "store.index.dims is required: the length of the embedding's vectors "
+                "(e.g. 1536 for openai:text-embedding-3-small)"
+            )
+        dims = int(_positive(spec["dims"], "store.index.dims", integer=True))
+        fields = spec.get("fields") or ["$"]
+        if isinstance(fields, str):
+            fields = [fields]
+        if not isinstance(fields, list) or not all(isinstance(f, str) and f for f in fields):
+            raise ConfigError(
+                f'store.index.fields must be a list of JSON paths such as ["text"], got {fields!r}'
+            )
+        extra = {k: spec[k] for k in ("distance_type", "ann_index_config") if k in spec}
+        index = StoreIndex(embed=embed, dims=dims, fields=tuple(fields), extra=extra)
+    ttl = StoreTTL()
+    if raw.get("ttl") is not None:
+        spec = raw["ttl"]
+        if not isinstance(spec, dict):
+            raise ConfigError(f"store.ttl must be an object, got {spec!r}")
+        refresh = spec.get("refresh_on_read", True)
+        if not isinstance(refresh, bool):
+            raise ConfigError(f"store.ttl.refresh_on_read must be true or false, got {refresh!r}")
+        default_ttl = spec.get("default_ttl")
+        if default_ttl is not None:
+            default_ttl = float(_positive(default_ttl, "store.ttl.default_ttl (minutes)"))
+        sweep = spec.get("sweep_interval_minutes")
+        ttl = StoreTTL(
+            refresh_on_read=refresh,
+            default_ttl=default_ttl,
+            sweep_interval_minutes=(
+                StoreTTL.sweep_interval_minutes
+                if sweep is None
+                else float(_positive(sweep, "store.ttl.sweep_interval_minutes"))
+            ),
+        )
+    return StoreSettings(index=index, ttl=ttl)
 
 
 def load_settings(
@@ -135,4 +234,5 @@ def load_settings(
         env=raw.get("env"),
         http=dict(raw.get("http") or {}),
         webhooks=dict(raw.get("webhooks") or {}),
+        store=parse_store(raw.get("store")),
     )

@@ -236,8 +236,8 @@ def load_env(settings: Settings) -> None:
         os.environ.setdefault(key, val)
 
 
-def load_graphs(settings: Settings) -> dict[str, GraphEntry]:
-    """Put `dependencies` on sys.path and import every graph of the config."""
+def _prepare(settings: Settings) -> None:
+    """Load `env` and put the local `dependencies` on sys.path, before any user code runs."""
     load_env(settings)
     base = settings.base_dir
     for dep in [*settings.dependencies, "."]:
@@ -245,5 +245,78 @@ def load_graphs(settings: Settings) -> dict[str, GraphEntry]:
             path = str((base / dep).resolve())
             if path not in sys.path:
                 sys.path.insert(0, path)
+
+
+def load_graphs(settings: Settings) -> dict[str, GraphEntry]:
+    """Put `dependencies` on sys.path and import every graph of the config, and the store's
+    embedding (so that a broken one stops the server here too)."""
+    _prepare(settings)
     cache: dict[str, Any] = {}
-    return {gid: load_entry(gid, v, base, cache) for gid, v in settings.graphs.items()}
+    graphs = {
+        gid: load_entry(gid, v, settings.base_dir, cache) for gid, v in settings.graphs.items()
+    }
+    load_embeddings(settings, cache)
+    return graphs
+
+
+# Loaded embeddings by (config file, `embed`): imported once, by load_graphs, then reused by the
+# storage that opens the store.
+_embeddings: dict[tuple[str, str], Any] = {}
+
+
+def load_embeddings(settings: Settings, cache: dict[str, Any] | None = None) -> Any:
+    """The embedding named by `store.index.embed` (an `Embeddings`, or a sync or async function
+    of a list of texts), or None without `store.index`.
+
+    `./file.py:var` (relative to langgraph.json) and `pkg.module:var` name a variable; anything
+    else is a provider string for LangChain's `init_embeddings` (`openai:text-embedding-3-small`),
+    which needs the `langchain` package and the provider's."""
+    index = settings.store.index
+    if index is None:
+        return None
+    key = (str(settings.config_path), index.embed)
+    if key not in _embeddings:
+        if cache is None:
+            _prepare(settings)
+        _embeddings[key] = _load_embed(
+            index.embed, settings.base_dir, {} if cache is None else cache
+        )
+    return _embeddings[key]
+
+
+def _load_embed(spec: str, base_dir: Path, cache: dict[str, Any]) -> Any:
+    from langchain_core.embeddings import Embeddings
+
+    where = f"store.index.embed {spec!r}"
+    module_spec, _, attr = spec.rpartition(":")
+    is_file = "/" in module_spec or module_spec.endswith(".py")
+    if is_file or "." in module_spec:  # provider names have no dots
+        if is_file and not (base_dir / module_spec).is_file():
+            raise ConfigError(f"{where}: file not found: {(base_dir / module_spec).resolve()}")
+        try:
+            module = _import_module(module_spec, base_dir, cache)
+        except Exception as exc:
+            raise ConfigError(
+                f"{where}: importing {module_spec} failed: {type(exc).__name__}: {exc}"
+            ) from exc
+        if not hasattr(module, attr):
+            raise ConfigError(f"{where}: variable '{attr}' not found in {module_spec}")
+        obj = getattr(module, attr)
+        if not (isinstance(obj, Embeddings) or callable(obj)):
+            raise ConfigError(
+                f"{where}: '{attr}' is a {type(obj).__name__}, not an Embeddings or a function "
+                "of a list of texts"
+            )
+        return obj
+    try:
+        from langchain.embeddings import init_embeddings
+    except ImportError:
+        raise ConfigError(
+            f"{where} names an embeddings provider: loading it needs the langchain package and "
+            "the provider's (for example: pip install langchain langchain-openai). Or name a "
+            'function in a Python file instead: "./embeddings.py:embed"'
+        ) from None
+    try:
+        return init_embeddings(spec)
+    except Exception as exc:
+        raise ConfigError(f"{where}: {type(exc).__name__}: {exc}") from exc

@@ -2,14 +2,42 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
+import jsonschema_rs
 from starlette.requests import Request
 from starlette.responses import Response
 
 from graphport import errors
-from graphport.api.bodies import json_body
+from graphport.api.bodies import json_body, validate
 from graphport.api.responses import JSONResponse
+
+# The reference's schemas of the fields whose type the store relies on (its 422 messages).
+_PUT = jsonschema_rs.validator_for(
+    {
+        "type": "object",
+        "properties": {
+            "index": {
+                "oneOf": [
+                    {"type": "boolean", "enum": [False]},
+                    {"type": "array", "items": {"type": "string"}},
+                    {"type": "null"},
+                ]
+            },
+            "ttl": {"type": ["number", "null"]},
+        },
+    }
+)
+_SEARCH = jsonschema_rs.validator_for(
+    {
+        "type": "object",
+        "properties": {
+            "query": {"type": ["string", "null"]},
+            "refresh_ttl": {"type": ["boolean", "null"]},
+        },
+    }
+)
 
 
 def _store(request: Request) -> Any:
@@ -38,7 +66,14 @@ async def _object(request: Request) -> dict[str, Any]:
 
 
 def _item(item: Any) -> dict[str, Any] | None:
-    return None if item is None else item.dict()  # type: ignore[no-any-return]
+    if item is None:
+        return None
+    data: dict[str, Any] = item.dict()
+    for field in ("created_at", "updated_at"):
+        stamp = getattr(item, field)
+        if stamp.tzinfo is None:  # SQLite's CURRENT_TIMESTAMP: UTC, said as the API says it
+            data[field] = stamp.replace(tzinfo=UTC).isoformat()
+    return data
 
 
 async def put_item(request: Request) -> Response:
@@ -50,10 +85,11 @@ async def put_item(request: Request) -> Response:
     value = body.get("value")
     if not isinstance(value, dict):
         raise errors.ValidationFailed("value must be an object")
+    validate(_PUT, body)
     kwargs: dict[str, Any] = {}
-    if "index" in body:
+    if body.get("index") is not None:  # false: not indexed; a list: these fields
         kwargs["index"] = body["index"]
-    if body.get("ttl") is not None:
+    if body.get("ttl") is not None:  # minutes; absent: store.ttl.default_ttl
         kwargs["ttl"] = body["ttl"]
     await _store(request).aput(namespace, key, value, **kwargs)
     return Response(status_code=204)
@@ -80,6 +116,7 @@ async def delete_item(request: Request) -> Response:
 
 async def search_items(request: Request) -> Response:
     body = await _object(request)
+    validate(_SEARCH, body)
     prefix = _namespace(body.get("namespace_prefix") or [])
     items = await _store(request).asearch(
         prefix,

@@ -11,16 +11,19 @@ POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 def open_storage(settings: Settings) -> Storage:
-    """The backend for `settings.database_url` (not yet opened)."""
+    """The backend for `settings.database_url` (not yet opened), its store configured by the
+    `store` block of langgraph.json."""
+    from graphport.storage.store import store_options
+
     path = settings.sqlite_path
     if path is not None:
         from graphport.storage.sqlite import SqliteStorage
 
-        return SqliteStorage(path, shared=settings.sqlite_shared)
+        return SqliteStorage(path, store=store_options(settings), shared=settings.sqlite_shared)
     if settings.database_url.startswith(POSTGRES_SCHEMES):
         from graphport.storage.postgres import PostgresStorage
 
-        return PostgresStorage(settings.database_url)
+        return PostgresStorage(settings.database_url, store=store_options(settings))
     raise ConfigError(
         f"Unsupported database URL {settings.database_url!r}: use a file path, sqlite:///path, "
         ":memory: or postgresql://..."

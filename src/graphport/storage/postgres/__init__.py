@@ -32,6 +32,12 @@ from graphport.storage.postgres.migrations import MIGRATION_LOCK, migrate
 from graphport.storage.postgres.runs import RunsMixin
 from graphport.storage.postgres.threads import ThreadsMixin
 from graphport.storage.postgres.webhooks import WebhooksMixin
+from graphport.storage.store import (
+    StoreOptions,
+    check_pgvector,
+    fractional_ttls,
+    replace_vectors_on_put,
+)
 
 __all__ = ["PostgresStorage"]
 
@@ -65,8 +71,11 @@ class PostgresStorage(
     PostgresBase,
     Storage,
 ):
-    def __init__(self, url: str, *, min_size: int = 2, max_size: int = 20) -> None:
+    def __init__(
+        self, url: str, *, min_size: int = 2, max_size: int = 20, store: StoreOptions | None = None
+    ) -> None:
         self.url = url
+        self._store_options = store or StoreOptions()
         self.location = _redacted(url)
         self.shared = True
         self.worker_id = uuid.uuid4().hex
@@ -76,7 +85,6 @@ class PostgresStorage(
 
     async def open(self) -> None:
         from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
-        from langgraph.store.postgres.aio import AsyncPostgresStore
 
         try:
             lock_conn = await psycopg.AsyncConnection.connect(self.url, **CONNECTION_KWARGS)
@@ -86,6 +94,8 @@ class PostgresStorage(
             ) from exc
         try:
             with wrap_errors():
+                if self._store_options.index is not None:  # refuse before creating anything
+                    await check_pgvector(lock_conn, self.location)
                 await _take_setup_lock(lock_conn)
                 pool: Any = AsyncConnectionPool(
                     self.url,
@@ -109,15 +119,33 @@ class PostgresStorage(
                     self.bus_channel = f"graphport_{row['h'][:16]}"
                 self.checkpointer = AsyncPostgresSaver(pool)
                 await self.checkpointer.setup()
-                self.store = AsyncPostgresStore(pool)
-                await self.store.setup()
+                await self._open_store(pool)
         except BaseException:
             await self.close()
             raise
         finally:
             await lock_conn.close()  # releases the setup lock
 
+    async def _open_store(self, pool: Any) -> None:
+        from langgraph.store.postgres.aio import AsyncPostgresStore
+
+        options = self._store_options
+        self.store = AsyncPostgresStore(pool, index=options.index, ttl=options.ttl)  # type: ignore[arg-type]
+        try:
+            await self.store.setup()
+            async with pool.connection() as conn:
+                await fractional_ttls(conn)
+                if options.index is not None:
+                    await replace_vectors_on_put(conn)
+        except psycopg.Error as exc:
+            raise errors.GraphportError(f"Setting up the store failed: {exc}") from exc
+        await self.store.start_ttl_sweeper()
+        options.log_opened("pgvector")
+
     async def close(self) -> None:
+        store = getattr(self, "store", None)
+        if store is not None:
+            await store.stop_ttl_sweeper(timeout=10)
         pool, self._pool = self._pool, None
         if pool is not None:
             await pool.close()

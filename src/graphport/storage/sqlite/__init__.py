@@ -3,8 +3,9 @@
 graphport's own tables are reached through one connection thread (`connection.py`); each resource
 has its mixin (`assistants.py`, `threads.py`, `runs.py`, ...), and `migrations.py` holds the schema.
 
-Checkpoints and the store are langgraph-checkpoint-sqlite's own savers on their own connections
-to the same file (WAL mode, busy timeout), or in-memory savers for a ':memory:' database.
+Checkpoints and the store are langgraph-checkpoint-sqlite's own saver and store on their own
+connections to the same file (WAL mode, busy timeout); a ':memory:' database has an in-memory
+checkpointer and its store in an in-memory SQLite database (`storage/store.py`: index, TTLs).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from graphport.storage.sqlite.migrations import migrate
 from graphport.storage.sqlite.runs import RunsMixin
 from graphport.storage.sqlite.threads import ThreadsMixin
 from graphport.storage.sqlite.webhooks import WebhooksMixin
+from graphport.storage.store import StoreOptions, connect_sqlite
 
 __all__ = ["SqliteStorage"]
 
@@ -30,13 +32,16 @@ __all__ = ["SqliteStorage"]
 class SqliteStorage(
     AssistantsMixin, ThreadsMixin, RunsMixin, WebhooksMixin, FeedbackMixin, CronsMixin, Storage
 ):
-    def __init__(self, path: str, *, shared: bool = False) -> None:
+    def __init__(
+        self, path: str, *, store: StoreOptions | None = None, shared: bool = False
+    ) -> None:
         self.path = path
         # several processes on this file (`--workers N`): heartbeats, no assistant cache, and
         # a bus of Unix sockets in `<file>.bus/`
         self.shared = shared and path != ":memory:"
         self.worker_id = uuid.uuid4().hex
         self.bus_dir = f"{path}.bus"
+        self._store_options = store or StoreOptions()
         self.location = "in memory (lost when the server stops)" if path == ":memory:" else path
         self._conn: Connection | None = None
         self._assistant_cache = {}
@@ -54,26 +59,33 @@ class SqliteStorage(
         await self._submit(migrate)
         if self.path == ":memory:":
             from langgraph.checkpoint.memory import InMemorySaver
-            from langgraph.store.memory import InMemoryStore
 
             self.checkpointer = InMemorySaver()
-            self.store = InMemoryStore()
-            return
-        import aiosqlite
-        from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+        else:
+            import aiosqlite
+            from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+            self._saver_conn = await aiosqlite.connect(self.path, isolation_level=None)
+            await self._saver_conn.execute("PRAGMA busy_timeout=10000")
+            await self._saver_conn.execute("PRAGMA synchronous=NORMAL")
+            self.checkpointer = AsyncSqliteSaver(self._saver_conn)
+            await self.checkpointer.setup()
+        await self._open_store()
+
+    async def _open_store(self) -> None:
         from langgraph.store.sqlite.aio import AsyncSqliteStore
 
-        self._saver_conn = await aiosqlite.connect(self.path, isolation_level=None)
-        await self._saver_conn.execute("PRAGMA busy_timeout=10000")
-        await self._saver_conn.execute("PRAGMA synchronous=NORMAL")
-        self.checkpointer = AsyncSqliteSaver(self._saver_conn)
-        await self.checkpointer.setup()
-        self._store_conn = await aiosqlite.connect(self.path, isolation_level=None)
-        await self._store_conn.execute("PRAGMA busy_timeout=10000")
-        self.store = AsyncSqliteStore(self._store_conn)
+        options = self._store_options
+        self._store_conn = conn = await connect_sqlite(self.path)
+        self.store = AsyncSqliteStore(conn, index=options.index, ttl=options.ttl)  # type: ignore[arg-type]
         await self.store.setup()
+        await self.store.start_ttl_sweeper()
+        options.log_opened(conn.vectors)
 
     async def close(self) -> None:
+        store = getattr(self, "store", None)
+        if store is not None:
+            await store.stop_ttl_sweeper(timeout=10)
         for conn in (self._saver_conn, self._store_conn):
             if conn is not None:
                 await conn.close()
