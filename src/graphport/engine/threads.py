@@ -27,16 +27,28 @@ log = logging.getLogger("graphport.threads")
 
 
 def checkpoint_ref(config: dict[str, Any] | None) -> dict[str, Any] | None:
-    """`{checkpoint_id, thread_id, checkpoint_ns}` of a checkpoint's config, or None."""
+    """`{checkpoint_id, thread_id, checkpoint_ns}` of a checkpoint's config (and its
+    `checkpoint_map`, which a subgraph's has: RemoteGraph sends it back), or None."""
     if not config:
         return None
     c = config.get("configurable", {})
     if "checkpoint_id" not in c:
         return None
-    return {
+    ref = {
         "checkpoint_id": c["checkpoint_id"],
         "thread_id": c.get("thread_id"),
         "checkpoint_ns": c.get("checkpoint_ns", ""),
+    }
+    if "checkpoint_map" in c:
+        ref["checkpoint_map"] = c["checkpoint_map"]
+    return ref
+
+
+def _task_checkpoint(config: dict[str, Any]) -> dict[str, Any]:
+    """Where a subgraph task's state is (`{thread_id, checkpoint_ns}` when it was not read)."""
+    return checkpoint_ref(config) or {
+        "thread_id": config.get("configurable", {}).get("thread_id"),
+        "checkpoint_ns": config.get("configurable", {}).get("checkpoint_ns", ""),
     }
 
 
@@ -54,7 +66,7 @@ def state_json(state: StateSnapshot) -> dict[str, Any]:
                 "path": list(task.path),
                 "error": None if task.error is None else str(task.error),
                 "interrupts": [{"id": i.id, "value": i.value} for i in task.interrupts],
-                "checkpoint": checkpoint_ref(sub) if isinstance(sub, dict) else None,  # type: ignore[arg-type]
+                "checkpoint": _task_checkpoint(sub) if isinstance(sub, dict) else None,  # type: ignore[arg-type]
                 "state": state_json(sub) if isinstance(sub, StateSnapshot) else None,
                 "result": task.result,
             }
