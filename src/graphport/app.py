@@ -31,6 +31,7 @@ from graphport.bus.transports import PostgresNotify, RedisPubSub, UnixDatagrams
 from graphport.config import Settings
 from graphport.engine.crons import CronScheduler
 from graphport.engine.feedback import FeedbackLinks
+from graphport.engine.protocol import ProtocolHub
 from graphport.engine.runs import RunEngine
 from graphport.engine.threads import ThreadOps
 from graphport.engine.webhooks import WebhookSender
@@ -150,6 +151,9 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
         app.state.settings = settings
         app.state.engine = engine
         app.state.threads = threads = ThreadOps(storage, graphs, worker)
+        app.state.protocol = protocol = ProtocolHub(
+            engine, retention=settings.stream_retention, max_events=settings.stream_max_events
+        )
         await engine.start()
         app.state.crons = crons = CronScheduler(engine)
         crons.start()
@@ -170,6 +174,7 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
             yield
         finally:
             sweeper.cancel()
+            await protocol.stop()
             await crons.stop()
             await worker.stop(grace=settings.drain_seconds)
             if keep_alive is not None:

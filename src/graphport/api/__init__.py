@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
-from graphport.api import assistants, crons, runs, store, system, threads
+from graphport.api import assistants, crons, protocol, runs, store, system, threads
 
 META = [
     Route("/", system.ok, methods=["GET"]),
@@ -88,6 +88,13 @@ CRONS = [
     Route("/runs/crons/{cron_id}", crons.delete_cron, methods=["DELETE"]),
 ]
 
+# The thread event protocol (v2): thread-scoped commands and event streams
+EVENT_STREAMING = [
+    Route("/threads/{thread_id}/commands", protocol.command, methods=["POST"]),
+    Route("/threads/{thread_id}/stream/events", protocol.stream_events, methods=["POST"]),
+    WebSocketRoute("/threads/{thread_id}/stream/events", protocol.stream_socket),
+]
+
 STORE = [
     Route("/store/items", store.put_item, methods=["PUT"]),
     Route("/store/items", store.get_item, methods=["GET"]),
@@ -103,6 +110,8 @@ def routes(http: dict[str, Any]) -> list[BaseRoute]:
     if not http.get("disable_runs"):
         api += RUNS  # first: the router tries routes in order, and runs are the hot path
         api += CRONS
+        if not http.get("disable_event_streaming"):
+            api += EVENT_STREAMING
     if not http.get("disable_meta"):
         api += META
     if not http.get("disable_assistants"):

@@ -4,7 +4,8 @@
 names; `messages-tuple` becomes `messages` with `[message, metadata]`; `messages` becomes
 `messages/metadata` once per message, then `messages/partial` (the message accumulated so far) for
 chunks or `messages/complete`. With `stream_subgraphs`, a subgraph's events are named
-`<mode>|<namespace>`.
+`<mode>|<namespace>`. A run of the thread event protocol (its modes list `lifecycle`) streams
+protocol message events: they pass through as `messages` with `[event, metadata]`.
 """
 
 from __future__ import annotations
@@ -13,11 +14,16 @@ from typing import Any
 
 from langchain_core.messages import BaseMessageChunk
 
+from graphport.engine.executor import PROTOCOL_MODE
+
 
 class EventEncoder:
     def __init__(self, requested: list[str]) -> None:
         self.requested = set(requested)
         self._messages: dict[str, Any] = {}
+        if PROTOCOL_MODE in self.requested:
+            self.requested.add("messages-tuple")
+            self.requested.discard("messages")
 
     def encode(self, ns: tuple[str, ...], mode: str, data: Any) -> list[tuple[str, Any]]:
         suffix = "|" + "|".join(ns) if ns else ""

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from langgraph._internal._constants import CONFIG_KEY_STREAM_MESSAGES_V2
 from langgraph.errors import EmptyInputError, GraphBubbleUp, InvalidUpdateError, TaskNotFound
 from langgraph.pregel import Pregel
 from langgraph.types import Command, Interrupt, Send
@@ -44,7 +45,12 @@ _LANGGRAPH_MODE = {
     "checkpoints": "checkpoints",
     "messages": "messages",
     "messages-tuple": "messages",
+    "tools": "tools",
 }
+# The pseudo stream mode of runs started through the thread event protocol (engine/protocol.py),
+# as the reference lists it: such runs stream langgraph's v2 parts, in which chat models emit
+# protocol message events (`message-start`, `content-block-delta`, ...) instead of chunks.
+PROTOCOL_MODE = "lifecycle"
 
 
 def error_payload(exc: BaseException) -> dict[str, str]:
@@ -126,21 +132,24 @@ async def execute(graph: Pregel, prep: Prepared, publish: Publish | None = None)
     seen_interrupts: set[str] = set()
     subgraphs = prep.subgraphs
 
-    def handle(chunk: Any) -> None:
-        if subgraphs:
-            ns, mode, data = chunk
-        else:
-            ns, (mode, data) = (), chunk
+    def handle(ns: tuple[str, ...], mode: str, data: Any, interrupts: Any = ()) -> None:
         if publish is not None:
             publish(ns, mode, data)
         if not ns and mode == "values":
             if isinstance(data, dict) and "__interrupt__" in data:
-                for item in data["__interrupt__"]:
-                    if item.id not in seen_interrupts:
-                        seen_interrupts.add(item.id)
-                        outcome.interrupts.append(item)
+                interrupts = data["__interrupt__"]
                 data = {k: v for k, v in data.items() if k != "__interrupt__"}
+            for item in interrupts:
+                if item.id not in seen_interrupts:
+                    seen_interrupts.add(item.id)
+                    outcome.interrupts.append(item)
             outcome.values = data
+
+    def handle_chunk(chunk: Any) -> None:
+        if subgraphs:
+            handle(*chunk)
+        else:
+            handle((), *chunk)
 
     kwargs: dict[str, Any] = {
         "context": prep.context,
@@ -161,12 +170,20 @@ async def execute(graph: Pregel, prep: Prepared, publish: Publish | None = None)
                 **kwargs,  # type: ignore[arg-type]
             ):
                 if event["event"] == "on_chain_stream" and event["run_id"] == root:
-                    handle(event["data"]["chunk"])
+                    handle_chunk(event["data"]["chunk"])
                 elif publish is not None:
                     publish((), "events", event)
+        elif PROTOCOL_MODE in requested:
+            configurable = {**prep.config["configurable"], CONFIG_KEY_STREAM_MESSAGES_V2: True}
+            config = {**prep.config, "configurable": configurable}
+            async for part in graph.astream(prep.input, config, version="v2", **kwargs):  # type: ignore[arg-type]
+                data, interrupts = part["data"], part.get("interrupts") or ()
+                if interrupts and isinstance(data, dict):
+                    data = {**data, "__interrupt__": interrupts}  # as v1 values carry them
+                handle(tuple(part["ns"]), part["type"], data, interrupts)
         else:
             async for chunk in graph.astream(prep.input, prep.config, **kwargs):  # type: ignore[arg-type]
-                handle(chunk)
+                handle_chunk(chunk)
     except asyncio.CancelledError:
         raise
     except Exception as exc:

@@ -1,0 +1,129 @@
+"""Routes of the thread event protocol (v2): commands, and the thread's events over SSE or a
+WebSocket. The protocol itself is engine/protocol.py.
+
+  POST /threads/{tid}/commands        one command in, its reply out (200, or 400 if malformed)
+  POST /threads/{tid}/stream/events   `{channels, namespaces?, depth?, since?}`: the thread's
+                                      events as SSE (`id: <seq>`), open until the client leaves
+  WS   /threads/{tid}/stream/events   commands in (`subscription.subscribe` among them), their
+                                      replies and the subscribed events out
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import orjson
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from graphport import errors, serde
+from graphport.api.bodies import path_uuid
+from graphport.api.responses import JSONResponse
+from graphport.api.runs import configurable_headers
+from graphport.api.sse import EventStreamResponse
+from graphport.bus.memory import END, Event
+from graphport.engine.protocol import ProtocolHub, envelope_error
+from graphport.engine.protocol_log import (
+    SubscriptionError,
+    parse_subscription,
+    stream_error_detail,
+)
+
+INVALID_JSON = "Protocol commands must be valid JSON."
+
+
+def _hub(conn: HTTPConnection) -> ProtocolHub:
+    return conn.app.state.protocol  # type: ignore[no-any-return]
+
+
+def _headers(conn: HTTPConnection) -> dict[str, str]:
+    return configurable_headers(conn, conn.app.state.settings.http)  # type: ignore[arg-type]
+
+
+async def _body(request: Request) -> Any:
+    raw = await request.body()
+    limit = request.app.state.settings.max_body_bytes
+    if len(raw) > limit:
+        raise errors.BodyTooLarge(f"Request body too large (limit: {limit} bytes)")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise errors.BadRequest("Invalid JSON body") from None
+
+
+async def command(request: Request) -> Response:
+    thread_id = path_uuid(request.path_params["thread_id"], "thread")
+    body = await _body(request)
+    malformed = envelope_error(body)
+    if malformed is not None:
+        return JSONResponse(malformed, status_code=400)
+    return JSONResponse(await _hub(request).command(thread_id, body, None, _headers(request)))
+
+
+async def stream_events(request: Request) -> EventStreamResponse:
+    thread_id = path_uuid(request.path_params["thread_id"], "thread")
+    try:
+        flt, since = parse_subscription(await _body(request))
+    except SubscriptionError as exc:
+        raise errors.BadRequest(stream_error_detail(exc)) from None
+    hub = _hub(request)
+    listener = hub.listen(thread_id, flt, since)
+    return EventStreamResponse(
+        listener.queue,
+        {},
+        heartbeat=request.app.state.settings.keepalive_seconds,
+        with_ids=True,
+        on_close=lambda: hub.close(thread_id, listener),
+    )
+
+
+async def stream_socket(websocket: WebSocket) -> None:
+    try:
+        thread_id = path_uuid(websocket.path_params["thread_id"], "thread")
+    except errors.GraphportError:
+        await websocket.close(code=4422, reason="Invalid thread ID: must be a UUID")
+        return
+    await websocket.accept()
+    hub = _hub(websocket)
+    listener = hub.listen(thread_id)
+    sender = asyncio.create_task(_send(websocket, listener.queue))
+    headers = _headers(websocket)
+    try:
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            try:
+                cmd = orjson.loads(message.get("text") or message.get("bytes") or b"")
+            except orjson.JSONDecodeError:
+                reply: dict[str, Any] | None = {
+                    "type": "error", "id": None, "error": "invalid_argument",
+                    "message": INVALID_JSON,
+                }  # fmt: skip
+            else:
+                reply = envelope_error(cmd)
+                if reply is None:
+                    reply = await hub.command(thread_id, cmd, listener, headers)
+            listener.queue.put_nowait(serde.dumps(reply))
+    finally:
+        hub.close(thread_id, listener)
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sender
+
+
+async def _send(websocket: WebSocket, queue: asyncio.Queue[Any]) -> None:
+    """Replies and events, in the order they were queued; END (server stop) closes."""
+    try:
+        while True:
+            item = await queue.get()
+            if item is END:
+                await websocket.close(code=1001)
+                return
+            data = item.data if isinstance(item, Event) else item
+            await websocket.send_text(data.decode())
+    except (WebSocketDisconnect, RuntimeError, OSError):
+        pass  # the client went away: the receive loop ends too
