@@ -41,6 +41,13 @@ class _Sender:
     def send(self, message: str) -> None:
         self.queue.put_nowait(message)
 
+    async def drain(self, timeout: float = 1.0) -> None:
+        """Give queued messages (a last run end, a hand-back wake-up) a moment to leave."""
+        for _ in range(int(timeout / 0.05)):
+            if self.queue.empty():
+                return
+            await asyncio.sleep(0.05)
+
     async def next_batch(self) -> list[str]:
         batch = [await self.queue.get()]
         while len(batch) < BATCH and not self.queue.empty():
@@ -85,11 +92,7 @@ class PostgresNotify(_Sender):
         ]
 
     async def stop(self) -> None:
-        # give queued messages (a last `done`, a hand-back wake) a moment to leave
-        for _ in range(20):
-            if self.queue.empty():
-                break
-            await asyncio.sleep(0.05)
+        await self.drain()
         await _cancel(self._tasks)
 
     async def _listen_loop(
@@ -202,10 +205,7 @@ class RedisPubSub(_Sender):
         ]
 
     async def stop(self) -> None:
-        for _ in range(20):
-            if self.queue.empty():
-                break
-            await asyncio.sleep(0.05)
+        await self.drain()
         await _cancel(self._tasks)
         if self._client is not None:
             await self._client.aclose()
@@ -285,10 +285,7 @@ class UnixDatagrams(_Sender):
         self._task = asyncio.create_task(self._send_loop())
 
     async def stop(self) -> None:
-        for _ in range(20):
-            if self.queue.empty():
-                break
-            await asyncio.sleep(0.05)
+        await self.drain()
         if self._task is not None:
             await _cancel([self._task])
         if self._sock is not None:

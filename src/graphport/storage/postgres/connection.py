@@ -100,3 +100,12 @@ async def thread_busy(tx: Tx, thread_id: str) -> bool:
         (thread_id,),
     )
     return await tx.fetchone() is not None
+
+
+def owner_silent(table: str) -> str:
+    """SQL: the `worker_id` of a row of `table` names no process that heartbeat in the last
+    `%(stale)s` seconds (by the database's clock, the same for every machine)."""
+    return (
+        f"NOT EXISTS (SELECT 1 FROM workers w WHERE w.worker_id = {table}.worker_id"
+        " AND w.heartbeat_at > now() - make_interval(secs => %(stale)s))"
+    )

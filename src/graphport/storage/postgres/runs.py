@@ -20,7 +20,13 @@ from typing import Any
 from graphport import errors
 from graphport.models import Run, Thread, iso
 from graphport.storage.base import ClaimResult, RunFinish
-from graphport.storage.postgres.connection import PostgresBase, Tx, lock_thread, thread_busy
+from graphport.storage.postgres.connection import (
+    PostgresBase,
+    Tx,
+    lock_thread,
+    owner_silent,
+    thread_busy,
+)
 from graphport.storage.postgres.rows import (
     RUN_COLUMNS,
     jsonb,
@@ -65,11 +71,7 @@ RETURNING {", ".join("r." + c.strip() for c in RUN_COLUMNS.split(","))}, r.due, 
 """
 
 # Running runs whose process has not heartbeaten for `stale` seconds (or has deregistered).
-_ABANDONED = """
-runs.status = 'running' AND NOT EXISTS (
-    SELECT 1 FROM workers w WHERE w.worker_id = runs.worker_id
-    AND w.heartbeat_at > now() - make_interval(secs => %(stale)s))
-"""
+_ABANDONED = f"runs.status = 'running' AND {owner_silent('runs')}"
 
 
 def _due_of(run: Run) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from graphport.storage.base import PendingWebhook, WebhookAttempt
-from graphport.storage.postgres.connection import PostgresBase
+from graphport.storage.postgres.connection import PostgresBase, owner_silent
 from graphport.storage.postgres.rows import iso_of, text_in, text_out, ts
 
 
@@ -18,8 +18,7 @@ class WebhooksMixin(PostgresBase):
         async with self._transaction(atomic=False) as tx:
             await tx.execute(
                 "UPDATE webhooks SET worker_id = %(me)s WHERE status = 'pending'"
-                " AND NOT EXISTS (SELECT 1 FROM workers w WHERE w.worker_id = webhooks.worker_id"
-                " AND w.heartbeat_at > now() - make_interval(secs => %(stale)s))"
+                f" AND {owner_silent('webhooks')}"
                 " RETURNING run_id, thread_id, url, payload, attempts, next_attempt",
                 {"me": self.worker_id, "stale": self.stale_after},
             )

@@ -128,3 +128,12 @@ class SqliteBase:
         fut: asyncio.Future[T] = loop.create_future()
         self._conn.queue.put((fn, loop, fut))
         return fut
+
+
+def owner_silent(table: str) -> str:
+    """SQL: the `worker_id` of a row of `table` names no process that heartbeat after the
+    epoch given as the parameter (several processes on one file)."""
+    return (
+        f" AND NOT EXISTS (SELECT 1 FROM workers w WHERE w.worker_id = {table}.worker_id"
+        " AND w.heartbeat_at > ?)"
+    )

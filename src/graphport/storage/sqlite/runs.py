@@ -11,7 +11,7 @@ from typing import Any
 from graphport import errors
 from graphport.models import Run, Thread
 from graphport.storage.base import ClaimResult, RunFinish
-from graphport.storage.sqlite.connection import SqliteBase
+from graphport.storage.sqlite.connection import SqliteBase, owner_silent
 from graphport.storage.sqlite.rows import (
     RUN_COLUMNS,
     due_of,
@@ -259,10 +259,7 @@ class RunsMixin(SqliteBase):
         abandoned = "status = 'running'"
         args: tuple[Any, ...] = ()
         if self.shared:
-            abandoned += (
-                " AND NOT EXISTS (SELECT 1 FROM workers w WHERE w.worker_id = runs.worker_id"
-                " AND w.heartbeat_at > ?)"
-            )
+            abandoned += owner_silent("runs")
             args = (cutoff,)
 
         def op(conn: sqlite3.Connection) -> tuple[int, list[Run]]:

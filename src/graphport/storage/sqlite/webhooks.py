@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from graphport.storage.base import PendingWebhook, WebhookAttempt
-from graphport.storage.sqlite.connection import SqliteBase
+from graphport.storage.sqlite.connection import SqliteBase, owner_silent
 
 
 class WebhooksMixin(SqliteBase):
@@ -18,10 +18,7 @@ class WebhooksMixin(SqliteBase):
         mine = "status = 'pending'"
         args: tuple[Any, ...] = ()
         if self.shared:
-            mine += (
-                " AND NOT EXISTS (SELECT 1 FROM workers w WHERE w.worker_id = webhooks.worker_id"
-                " AND w.heartbeat_at > ?)"
-            )
+            mine += owner_silent("webhooks")
             args = (time.time() - self.stale_after,)
 
         def op(conn: sqlite3.Connection) -> list[PendingWebhook]:
