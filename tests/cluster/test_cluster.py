@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
+import uuid
 
 import httpx
 from langgraph_sdk import get_client
@@ -194,3 +195,28 @@ async def test_sigterm_drains_then_hands_back(cluster: Cluster) -> None:
     done = await asyncio.wait_for(b.runs.join(long_thread["thread_id"], long["run_id"]), 30)
     assert done["steps"] == TWO_STEPS
     assert "handed back 1 unfinished run" in cluster.servers[0].log()
+
+
+async def test_thread_event_protocol_across_processes(cluster: Cluster) -> None:
+    """`run.start` sent to one server (which executes the run); the v2 event stream of the
+    thread read from the other shows it from `running` to `completed`, with its updates."""
+    from tests.api.test_thread_protocol import _command, _read_until, _root_end
+
+    cluster.start(2)
+    tid = str(uuid.uuid4())
+    async with (
+        httpx.AsyncClient(base_url=cluster.url(0), timeout=60) as a,
+        httpx.AsyncClient(base_url=cluster.url(1), timeout=60) as b,
+    ):
+        await a.post("/threads", json={"thread_id": tid})
+        reader = asyncio.create_task(
+            _read_until(b, tid, {"channels": ["lifecycle", "updates"]}, _root_end)
+        )
+        await asyncio.sleep(0.5)  # the follow message is on its way
+        reply = await _command(a, tid, "run.start", assistant_id="steps", input={"sleep": 0.1})
+        assert reply["type"] == "success", reply
+        events = await reader
+    lifecycle = [e["data"]["params"]["data"]["event"] for e in events if e["event"] == "lifecycle"]
+    nodes = [e["data"]["params"]["node"] for e in events if e["event"] == "updates"]
+    assert lifecycle[-1] == "completed"
+    assert nodes == ["first", "second"]
