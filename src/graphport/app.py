@@ -117,7 +117,7 @@ def _bus(settings: Settings, storage: Storage) -> MemoryBus:
             transport = RedisPubSub(settings.redis_url, storage.bus_channel)
         else:
             transport = PostgresNotify(storage.url, storage.bus_channel)
-    return ClusterBus(transport, retention, max_events)
+    return ClusterBus(transport, retention, max_events, origin=storage.worker_id)
 
 
 def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) -> Starlette:

@@ -222,3 +222,12 @@ async def test_a_failing_operation_does_not_undo_its_batch(storage: Storage) -> 
     kept = runs[failed.index(False)]
     assert await storage.get_run(thread["thread_id"], kept["run_id"]) is not None
     assert await storage.get_run(other["thread_id"], other_run["run_id"]) is not None
+
+
+async def test_live_workers_are_those_that_heartbeat(storage: Storage) -> None:
+    """This process is live once it has heartbeaten; with one process it is the only one."""
+    await storage.heartbeat()
+    assert storage.worker_id in await storage.live_workers(60)
+    if storage.shared:
+        await asyncio.sleep(0.05)
+        assert storage.worker_id not in await storage.live_workers(0.01)

@@ -139,3 +139,17 @@ async def test_follows_are_forgotten_when_the_run_ends() -> None:
     a.done("r1", b"{}")
     await settle()
     assert "r1" not in a._followed_runs and "r1" not in c._followed_runs
+
+
+async def test_what_dead_processes_followed_is_forgotten() -> None:
+    """Follows of a process that stopped heartbeating are dropped: its events go nowhere."""
+    a, b, _, _ = await pair()
+    b.subscribe_thread("t1")
+    b.subscribe("r1")
+    await settle()
+    a.open_stream("r1", resumable=False, thread_id="t1")
+    assert a.wants_events("r1")
+    a.keep_only({a.origin, b.origin})
+    assert a.wants_events("r1")
+    a.keep_only({a.origin})  # b is dead
+    assert not a.wants_events("r1")

@@ -45,11 +45,17 @@ class Transport(Protocol):
 
 class ClusterBus(MemoryBus):
     def __init__(
-        self, transport: Transport, retention: float = 600.0, max_events: int = 10_000
+        self,
+        transport: Transport,
+        retention: float = 600.0,
+        max_events: int = 10_000,
+        origin: str = "",
     ) -> None:
         super().__init__(retention, max_events)
         self.transport = transport
-        self.origin = uuid.uuid4().hex[:12]
+        # this process's name on the bus: its storage `worker_id`, so that follows of a process
+        # that stopped heartbeating can be forgotten (`keep_only`)
+        self.origin = origin or uuid.uuid4().hex
         # set by the worker
         self.on_wake: Callable[[], None] = lambda: None
         self.on_cancel: Callable[[str, str], None] = lambda run_id, action: None
@@ -129,6 +135,13 @@ class ClusterBus(MemoryBus):
         super().unsubscribe_thread(thread_id, q)
         if thread_id not in self._thread_subscribers:
             self._send("u", thread_id)
+
+    def keep_only(self, processes: set[str]) -> None:
+        for follows in (self._followed_runs, self._followed_threads):
+            for key, followers in list(follows.items()):
+                followers &= processes
+                if not followers:
+                    del follows[key]
 
     # -- what the others tell this process ---------------------------------------------------
 

@@ -197,6 +197,9 @@ class MemoryBus:
     def cancel_elsewhere(self, run_id: str, action: str) -> None:
         """Ask whichever other process executes the run to cancel it."""
 
+    def keep_only(self, processes: set[str]) -> None:
+        """Forget what processes not in `processes` (the live ones) asked of this one."""
+
     def ended(self, run_id: str) -> bool:
         log = self._logs.get(run_id)
         return log is not None and log.ended

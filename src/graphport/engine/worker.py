@@ -366,6 +366,9 @@ class Worker:
             try:
                 await self.storage.heartbeat()
                 await self.recover(startup=False)
+                self.bus.keep_only(
+                    await self.storage.live_workers(self.settings.stale_after_seconds)
+                )
             except Exception:
                 log.exception("heartbeat failed")
 

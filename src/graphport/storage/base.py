@@ -452,6 +452,11 @@ class Storage(abc.ABC):
         is abandoned then, and never later)."""
 
     @abc.abstractmethod
+    async def live_workers(self, stale_after: float) -> set[str]:
+        """The `worker_id`s of the processes that heartbeat in the last `stale_after` seconds
+        (this one included)."""
+
+    @abc.abstractmethod
     async def release_runs(self) -> int:
         """Graceful shutdown: put this process's running runs back to pending without counting
         the attempt, so another process (or the restart) takes them over; return how many."""

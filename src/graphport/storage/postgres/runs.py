@@ -319,6 +319,13 @@ class RunsMixin(PostgresBase):
             )
         return requeued, spent
 
+    async def live_workers(self, stale_after: float) -> set[str]:
+        rows = await self._fetchall(
+            "SELECT worker_id FROM workers WHERE heartbeat_at > now() - make_interval(secs => %s)",
+            (stale_after,),
+        )
+        return {r["worker_id"] for r in rows}
+
     async def release_runs(self) -> int:
         async with self._transaction() as tx:
             cur = await tx.execute(

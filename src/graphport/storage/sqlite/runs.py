@@ -285,6 +285,17 @@ class RunsMixin(SqliteBase):
 
         return await self._submit(op)
 
+    async def live_workers(self, stale_after: float) -> set[str]:
+        if not self.shared:
+            return {self.worker_id}
+        cutoff = time.time() - stale_after
+
+        def op(conn: sqlite3.Connection) -> set[str]:
+            rows = conn.execute("SELECT worker_id FROM workers WHERE heartbeat_at > ?", (cutoff,))
+            return {r[0] for r in rows}
+
+        return await self._submit(op)
+
     async def release_runs(self) -> int:
         mine = " AND worker_id = ?" if self.shared else ""
         args = (self.worker_id,) if self.shared else ()
