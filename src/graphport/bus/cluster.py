@@ -176,11 +176,12 @@ class ClusterBus(MemoryBus):
                 del self._followed_threads[thread_id]
 
     def _on_event(self, run_id: str, origin: str, rest: str) -> None:
-        thread_id, resumable, seq, event_id, event, data = rest.split("|", 5)
+        thread_id, resumable, rest = rest.split("|", 2)
         keep = resumable == "1"
         followed = run_id in self._subscribers or thread_id in self._thread_subscribers
         if not keep and not followed:
-            return
+            return  # without looking at the event itself
+        seq, event_id, event, data = rest.split("|", 3)
         run_log = self._logs.get(run_id)
         if run_log is None:
             run_log = self._logs[run_id] = _RunLog(resumable=keep)

@@ -55,6 +55,14 @@ class _Sender:
         return batch
 
 
+def _deliver(on_message: Callable[[str], None], message: str) -> None:
+    """Hand one received message to the bus; a failure there never stops the listener."""
+    try:
+        on_message(message)
+    except Exception:
+        log.exception("handling a bus message failed")
+
+
 async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
     for task in tasks:
         task.cancel()
@@ -113,10 +121,7 @@ class PostgresNotify(_Sender):
                         if row is None:
                             continue  # swept: too old to matter
                         payload = bytes(row[0]).decode()
-                    try:
-                        on_message(payload)
-                    except Exception:
-                        log.exception("handling a bus message failed")
+                    _deliver(on_message, payload)
             except asyncio.CancelledError:
                 await conn.close()
                 if fetch is not None:
@@ -218,10 +223,7 @@ class RedisPubSub(_Sender):
                 async for message in pubsub.listen():
                     if message.get("type") != "message":
                         continue
-                    try:
-                        on_message(message["data"].decode())
-                    except Exception:
-                        log.exception("handling a bus message failed")
+                    _deliver(on_message, message["data"].decode())
             except asyncio.CancelledError:
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()
@@ -307,10 +309,7 @@ class UnixDatagrams(_Sender):
                         message = f.read().decode()
                 except OSError:
                     continue  # swept: too old to matter
-            try:
-                on_message(message)
-            except Exception:
-                log.exception("handling a bus message failed")
+            _deliver(on_message, message)
 
     def _peers(self) -> list[str]:
         with os.scandir(self.directory) as entries:
