@@ -111,6 +111,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"graphport: {exc}", file=sys.stderr)
         sys.exit(1)
     _logging(settings.log_level)
+    for level, message in settings.config_notes:
+        logging.getLogger("graphport.config").log(level, message)
     from graphport.app import create_app
     from graphport.graphs import load_graphs
 

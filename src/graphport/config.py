@@ -2,11 +2,24 @@
 
 Every default lives here. The rest of graphport reads a frozen `Settings` and never
 looks at the environment itself.
+
+langgraph.json fails closed: `KEYS` below lists every key the reference honours, and the
+fields of its blocks, each as one of
+  SERVED          parsed into the settings and acted on;
+  IMAGE           matters only to image builds (`langgraph build`): accepted, one info line;
+  Refused(why)    graphport does not do it: the server refuses to start, naming the key and
+                  what to do instead (`unless=` a value that asks for nothing, e.g. `true` for
+                  a `disable_*` switch of a feature graphport does not serve);
+  {field: ...}    a block, its fields checked the same way.
+A key in no table gets a warning (with the closest known key when it looks like a typo).
+When you make graphport serve a key, flip its line to SERVED in the same commit.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -22,6 +35,175 @@ DEFAULT_MAX_BODY_BYTES = 314_572_800
 
 class ConfigError(Exception):
     """langgraph.json (or an option) is unusable; the server refuses to start."""
+
+
+# -- the langgraph.json key registry -----------------------------------------------------------
+
+
+class _Status:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+SERVED = _Status("SERVED")
+IMAGE = _Status("IMAGE")
+
+
+@dataclasses.dataclass(frozen=True)
+class Refused:
+    why: str  # what is not served, and what to do instead
+    unless: Any = None  # a value that asks for nothing graphport lacks (None: any value refused)
+
+
+Entry = _Status | Refused | dict[str, Any]
+
+_NO_AUTH = (
+    "custom auth is not served yet: remove the key and keep the server private (bind "
+    "127.0.0.1, or put an authenticating proxy in front of it)"
+)
+_NO_MCP = "graphport serves no /mcp routes yet; remove the key"
+_NO_A2A = "graphport serves no /a2a routes yet; remove the key"
+_NO_UI = "graphport serves no UI components (/ui) yet; remove the key"
+_NO_CONSOLE = "graphport serves no console yet; remove the key"
+_NO_APP = "custom routes and middleware (http.app) are not served yet; remove the key"
+_HEADERS = {"includes": SERVED, "excludes": SERVED, "include": SERVED, "exclude": SERVED}
+
+KEYS: dict[str, Entry] = {
+    "$schema": SERVED,  # an editor's hint
+    "graphs": SERVED,
+    "dependencies": SERVED,
+    "env": SERVED,
+    "python_version": IMAGE,
+    "node_version": IMAGE,
+    "api_version": IMAGE,
+    "base_image": IMAGE,
+    "image_distro": IMAGE,
+    "pip_config_file": IMAGE,
+    "pip_installer": IMAGE,
+    "source": IMAGE,
+    "dockerfile_lines": IMAGE,
+    "keep_pkg_tools": IMAGE,
+    "_INTERNAL_docker_tag": IMAGE,
+    "ui": Refused(_NO_UI),
+    "ui_config": Refused(_NO_UI),
+    "encryption": Refused(
+        "custom at-rest encryption is not served; remove the key and encrypt the database's "
+        "storage (disk or PostgreSQL) instead"
+    ),
+    "priority": Refused("custom run priorities are not served; remove the key"),
+    "store": {
+        "path": Refused(
+            "a custom store is not supported: graphport serves langgraph's own store on its "
+            "database; configure it with store.index and store.ttl"
+        ),
+        "index": {
+            "embed": SERVED,
+            "dims": SERVED,
+            "fields": SERVED,
+            "distance_type": SERVED,
+            "ann_index_config": SERVED,
+        },
+        "ttl": {"refresh_on_read": SERVED, "default_ttl": SERVED, "sweep_interval_minutes": SERVED},
+    },
+    "checkpointer": {
+        "backend": Refused(
+            "graphport keeps checkpoints in its own database (--database-url); remove the key",
+            unless="default",
+        ),
+        "path": Refused(
+            "a custom checkpointer is not supported: graphport keeps checkpoints in its own "
+            "database (--database-url); remove the key"
+        ),
+        "uri": Refused("graphport keeps checkpoints in its own database (--database-url)"),
+        "ttl": Refused(
+            "thread TTLs from langgraph.json are not served yet; remove the key and give "
+            "threads a `ttl` when creating them"
+        ),
+        "serde": Refused(
+            "graphport serialises checkpoints with langgraph's default serde; remove the key"
+        ),
+    },
+    "auth": {
+        "path": Refused(_NO_AUTH),
+        "disable_studio_auth": Refused(_NO_AUTH),
+        "allow_langsmith_api_keys": Refused("LangSmith API-key auth is not served; remove it"),
+        "openapi": Refused(_NO_AUTH),
+        "cache": Refused(_NO_AUTH),
+    },
+    "http": {
+        "app": Refused(_NO_APP),
+        "middleware_order": Refused(_NO_APP),
+        "enable_custom_route_auth": Refused(_NO_APP),
+        "disable_assistants": SERVED,
+        "disable_threads": SERVED,
+        "disable_runs": SERVED,
+        "disable_store": SERVED,
+        "disable_meta": SERVED,
+        "disable_webhooks": SERVED,
+        "disable_event_streaming": SERVED,
+        "disable_ui": Refused(_NO_UI, unless=True),
+        "disable_console": Refused(_NO_CONSOLE, unless=True),
+        "disable_mcp": Refused(_NO_MCP, unless=True),
+        "disable_a2a": Refused(_NO_A2A, unless=True),
+        "mount_prefix": SERVED,
+        "cors": {
+            "allow_origins": SERVED,
+            "allow_methods": SERVED,
+            "allow_headers": SERVED,
+            "allow_credentials": SERVED,
+            "allow_origin_regex": SERVED,
+            "allow_private_network": SERVED,
+            "expose_headers": SERVED,
+            "max_age": SERVED,
+        },
+        "configurable_headers": _HEADERS,
+        "logging_headers": _HEADERS,  # graphport logs no request header at all
+    },
+    "webhooks": {
+        "env_prefix": SERVED,
+        "headers": SERVED,
+        "allowed_fields": SERVED,
+        "url": {
+            "require_https": SERVED,
+            "allowed_domains": SERVED,
+            "allowed_ports": SERVED,
+            "max_url_length": SERVED,
+            "disable_loopback": SERVED,
+            "disable_private_ips": SERVED,
+        },
+    },
+}
+
+
+def check_keys(
+    raw: dict[str, Any], table: dict[str, Entry] = KEYS, where: str = ""
+) -> list[tuple[int, str]]:
+    """Refuse (ConfigError) the first key graphport does not serve; return the log lines
+    (level, message) for image-build-only and unknown keys."""
+    notes: list[tuple[int, str]] = []
+    for key, value in raw.items():
+        name = f"{where}{key}"
+        entry = table.get(key)
+        if entry is None:
+            close = difflib.get_close_matches(key, list(table), n=1)
+            hint = f" (did you mean '{where}{close[0]}'?)" if close else ""
+            notes.append((logging.WARNING, f"langgraph.json: unknown key '{name}'{hint}, ignored"))
+        elif isinstance(entry, Refused):
+            if value is not None and not (entry.unless is not None and value == entry.unless):
+                why = entry.why
+                raise ConfigError(f"langgraph.json: '{name}' is not served by graphport: {why}")
+        elif entry is IMAGE:
+            notes.append(
+                (logging.INFO, f"langgraph.json: '{name}' only matters to image builds; accepted")
+            )
+        elif isinstance(entry, dict) and value is not None:
+            if not isinstance(value, dict):
+                raise ConfigError(f"langgraph.json: '{name}' must be an object, got {value!r}")
+            notes += check_keys(value, entry, f"{name}.")
+    return notes
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,6 +264,8 @@ class Settings:
     http: dict[str, Any] = dataclasses.field(default_factory=dict)
     webhooks: dict[str, Any] = dataclasses.field(default_factory=dict)
     store: StoreSettings = StoreSettings()
+    # What reading langgraph.json has to say (level, message), logged at start
+    config_notes: tuple[tuple[int, str], ...] = ()
 
     @property
     def base_url(self) -> str:
@@ -128,11 +312,6 @@ def parse_store(raw: Any) -> StoreSettings:
         return StoreSettings()
     if not isinstance(raw, dict):
         raise ConfigError(f"'store' must be an object, got {raw!r}")
-    if raw.get("path"):
-        raise ConfigError(
-            "store.path (a custom store) is not supported: graphport serves langgraph's own "
-            "store on its database; configure it with store.index and store.ttl"
-        )
     index = None
     if raw.get("index") is not None:
         spec = raw["index"]
@@ -203,6 +382,7 @@ def load_settings(
         raise ConfigError(f"{config_path} is not valid JSON: {exc}") from exc
     if not isinstance(raw, dict) or not isinstance(raw.get("graphs"), dict) or not raw["graphs"]:
         raise ConfigError(f"{config_path} must contain a non-empty 'graphs' object")
+    notes = check_keys(raw)
 
     db = database_url if database_url is not None else _env("DATABASE_URL", "")
     if not db:
@@ -235,4 +415,5 @@ def load_settings(
         http=dict(raw.get("http") or {}),
         webhooks=dict(raw.get("webhooks") or {}),
         store=parse_store(raw.get("store")),
+        config_notes=tuple(notes),
     )

@@ -93,7 +93,6 @@ def test_fields_default_to_the_whole_value() -> None:
     ("block", "words"),
     [
         ([], "'store' must be an object"),
-        ({"path": "./store.py:store"}, "store.path (a custom store) is not supported"),
         ({"index": "yes"}, "store.index must be an object"),
         ({"index": {"dims": 3}}, "store.index.embed must name the embedding"),
         ({"index": {"embed": "nocolon", "dims": 3}}, "store.index.embed must name"),

@@ -78,7 +78,9 @@ _ALWAYS_COPIED = ("langsmith-trace", "baggage", "langsmith-metadata", "langsmith
 def configurable_headers(request: Request, http: dict[str, Any]) -> dict[str, str]:
     """Request headers copied into the run's `configurable` (`http.configurable_headers`)."""
     rules = http.get("configurable_headers") or {}
-    includes, excludes = rules.get("includes") or [], rules.get("excludes") or []
+    # `include`/`exclude`: the reference's older spellings
+    includes = rules.get("includes") or rules.get("include") or []
+    excludes = rules.get("excludes") or rules.get("exclude") or []
     out = {}
     for name, value in request.headers.items():
         if name in _NEVER_COPIED:
