@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import pytest
 
-from graphport.storage.base import Storage
+from graphport.storage.base import Capability, Storage
 from graphport.storage.sqlite import SqliteStorage
 from tests.conftest import create_postgres_database, drop_postgres_database
 
@@ -57,6 +57,19 @@ async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
     if request.param != "postgres":
         await backend.open()
     try:
+        _select_by_capability(request, request.param, backend)
         yield backend
     finally:
         await backend.close()
+
+
+def _select_by_capability(request: pytest.FixtureRequest, name: str, backend: Storage) -> None:
+    """A test marked `capability(C)` runs where the backend offers C; `capability(C,
+    offered=False)` where it does not (the behaviour without it). Elsewhere it is reported as
+    not applicable, naming the capability, never passed silently."""
+    for mark in request.node.iter_markers("capability"):
+        capability: Capability = mark.args[0]
+        wanted = mark.kwargs.get("offered", True)
+        if (capability in backend.capabilities) != wanted:
+            has = "offers" if capability in backend.capabilities else "does not offer"
+            pytest.skip(f"{name} {has} capability {capability.value}")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from graphport.models import Run, Thread, iso, uuid7
-from graphport.storage.base import RunFinish, Storage
+from graphport.storage.base import Capability, RunFinish, Storage
 
 
 def make_thread(thread_id: str | None = None) -> Thread:
@@ -167,10 +167,9 @@ async def test_recovery_hands_back_runs_out_of_attempts(storage: Storage) -> Non
         assert await storage.recover_runs(stale_after=60, max_attempts=1, startup=False) == (0, [])
 
 
+@pytest.mark.capability(Capability.SEVERAL_PROCESSES, offered=False)
 async def test_recovery_after_startup_is_a_no_op_with_one_process(storage: Storage) -> None:
-    """SQLite has one process: its running runs are its own once it has started."""
-    if storage.shared:
-        pytest.skip("several processes share it: recovery is by heartbeat, tested above")
+    """With one process, its running runs are its own once it has started."""
     thread = make_thread()
     await storage.create_run(make_run(thread["thread_id"]), thread, claim=True)
     assert await storage.recover_runs(stale_after=0, max_attempts=3, startup=False) == (0, [])
@@ -231,3 +230,85 @@ async def test_live_workers_are_those_that_heartbeat(storage: Storage) -> None:
     if storage.shared:
         await asyncio.sleep(0.05)
         assert storage.worker_id not in await storage.live_workers(0.01)
+
+
+async def test_inflight_runs_are_the_pending_and_running_oldest_first(storage: Storage) -> None:
+    """inflight_runs lists a thread's pending and running runs by due time; runs_with_status
+    lists every thread's runs of the given statuses."""
+    thread, other = make_thread(), make_thread()
+    done = make_run(thread["thread_id"])
+    await storage.create_run(done, thread, claim=True)
+    await storage.finish_run(finish(done))
+    running = make_run(thread["thread_id"])
+    await storage.create_run(running, None, claim=True)
+    pending = make_run(thread["thread_id"])
+    await storage.create_run(pending, None, claim=True)
+    elsewhere = make_run(other["thread_id"], delay=60)
+    await storage.create_run(elsewhere, other, claim=False)
+    inflight = await storage.inflight_runs(thread["thread_id"])
+    assert [(r["run_id"], r["status"]) for r in inflight] == [
+        (running["run_id"], "running"),
+        (pending["run_id"], "pending"),
+    ]
+    assert await storage.inflight_runs(make_thread()["thread_id"]) == []
+    by_status = await storage.runs_with_status(["pending", "success"])
+    assert sorted(r["run_id"] for r in by_status) == sorted(
+        [done["run_id"], pending["run_id"], elsewhere["run_id"]]
+    )
+    assert await storage.runs_with_status(["error"]) == []
+
+
+async def test_cancel_pending_run_interrupts_it(storage: Storage) -> None:
+    """A pending run is cancelled to `interrupted` with its result; the thread leaves busy
+    once nothing else is in flight. A run that is running, or unknown, is not touched."""
+    thread = make_thread()
+    run = make_run(thread["thread_id"], delay=60)
+    await storage.create_run(run, thread, claim=True)
+    assert await storage.cancel_pending_run(run["run_id"], delete=False, result=b'{"c":1}')
+    assert await storage.get_run_result(run["run_id"]) == ("interrupted", b'{"c":1}')
+    stored = await storage.get_thread(thread["thread_id"])
+    assert stored is not None and stored["status"] == "idle"
+    assert not await storage.cancel_pending_run(run["run_id"], delete=False, result=b"")
+    assert not await storage.cancel_pending_run(uuid7(), delete=False, result=b"")
+    running = make_run(thread["thread_id"])
+    assert await storage.create_run(running, None, claim=True)
+    assert not await storage.cancel_pending_run(running["run_id"], delete=False, result=b"")
+    assert (await storage.get_run_result(running["run_id"])) == ("running", None)
+
+
+async def test_cancel_pending_run_keeps_the_thread_busy_while_another_runs(
+    storage: Storage,
+) -> None:
+    thread = make_thread()
+    running, queued = make_run(thread["thread_id"]), make_run(thread["thread_id"])
+    await storage.create_run(running, thread, claim=True)
+    await storage.create_run(queued, None, claim=True)
+    assert await storage.cancel_pending_run(queued["run_id"], delete=True, result=b"")
+    assert await storage.get_run(thread["thread_id"], queued["run_id"]) is None
+    stored = await storage.get_thread(thread["thread_id"])
+    assert stored is not None and stored["status"] == "busy"
+
+
+async def test_cancelling_a_temporary_threads_pending_run_deletes_the_thread(
+    storage: Storage,
+) -> None:
+    """A stateless run's thread goes with its cancelled run."""
+    thread = make_thread()
+    thread["temporary"] = True  # type: ignore[typeddict-unknown-key]
+    run = make_run(thread["thread_id"], delay=60)
+    await storage.create_run(run, thread, claim=True)
+    assert await storage.cancel_pending_run(run["run_id"], delete=True, result=b"")
+    assert await storage.get_thread(thread["thread_id"]) is None
+
+
+async def test_delete_run(storage: Storage) -> None:
+    """delete_run removes one run of the thread; False if that thread has no such run."""
+    thread = make_thread()
+    run, kept = make_run(thread["thread_id"]), make_run(thread["thread_id"])
+    await storage.create_run(run, thread, claim=True)
+    await storage.create_run(kept, None, claim=False)
+    assert not await storage.delete_run(make_thread()["thread_id"], run["run_id"])
+    assert await storage.delete_run(thread["thread_id"], run["run_id"])
+    assert await storage.get_run(thread["thread_id"], run["run_id"]) is None
+    assert not await storage.delete_run(thread["thread_id"], run["run_id"])
+    assert await storage.get_run(thread["thread_id"], kept["run_id"]) is not None

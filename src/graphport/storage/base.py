@@ -8,6 +8,7 @@ one method, so a backend can keep it atomic.
 from __future__ import annotations
 
 import abc
+import enum
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
@@ -197,6 +198,19 @@ def merge_cron_payload(
     return merged
 
 
+class Capability(enum.Enum):
+    """What a backend configuration may or may not offer; the contract suite selects the tests
+    that depend on one by it (`pytest.mark.capability`), so a difference is declared, not
+    skipped silently."""
+
+    # other server processes may share the database: running runs and webhook deliveries are
+    # owned by a process and recovered by heartbeat (PostgreSQL, a shared SQLite file); without
+    # it, the one process owns everything and recovers at start
+    SEVERAL_PROCESSES = "several_processes"
+    # the data outlives the process (not `:memory:`)
+    DURABLE = "durable"
+
+
 class Storage(abc.ABC):
     """Async storage of assistants, threads and runs."""
 
@@ -210,6 +224,17 @@ class Storage(abc.ABC):
     checkpointer: BaseCheckpointSaver
     store: BaseStore
     location: str  # where the data lives, for the logs
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        """What this configuration offers (see `Capability`)."""
+        offered = {Capability.DURABLE} if self.durable else set()
+        if self.shared:
+            offered.add(Capability.SEVERAL_PROCESSES)
+        return frozenset(offered)
+
+    # Whether the data outlives the process.
+    durable: bool = True
 
     @abc.abstractmethod
     async def open(self) -> None:

@@ -39,6 +39,7 @@ class SqliteStorage(
         # several processes on this file (`--workers N`): heartbeats, no assistant cache, and
         # a bus of Unix sockets in `<file>.bus/`
         self.shared = shared and path != ":memory:"
+        self.durable = path != ":memory:"
         self.worker_id = uuid.uuid4().hex
         self.bus_dir = f"{path}.bus"
         self._store_options = store or StoreOptions()
