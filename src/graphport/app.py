@@ -23,7 +23,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graphport import errors
-from graphport.api import routes
+from graphport.api import route_table
 from graphport.api.responses import error_response
 from graphport.bus.cluster import ClusterBus, Transport
 from graphport.bus.memory import MemoryBus
@@ -37,6 +37,7 @@ from graphport.engine.threads import ThreadOps
 from graphport.engine.webhooks import WebhookSender
 from graphport.engine.worker import Worker
 from graphport.graphs import GraphEntry, load_graphs
+from graphport.http_app import combine_lifespans, compose, load_custom_app
 from graphport.storage import Storage, open_storage
 from graphport.storage.postgres import PostgresStorage
 from graphport.storage.sqlite import SqliteStorage
@@ -63,6 +64,34 @@ async def _value_error(request: Request, exc: Exception) -> Response:
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "Internal Server Error")
+
+
+class ServerErrors:
+    """An error no route handled becomes the 500 `{"detail": ...}` here, inside a custom
+    app's middleware (Starlette's own handler sits outside all middleware, so that middleware
+    would see an exception, not a response)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:
+            if started:  # a stream broke mid-way: nothing can be answered any more
+                raise
+            response = await _unexpected(Request(scope), exc)
+            await response(scope, receive, send)
 
 
 class PrivateNetworkHeader:
@@ -183,14 +212,30 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
             await bus.stop()
             await storage.close()
 
-    return Starlette(
-        routes=routes(settings.http),
-        middleware=[Middleware(PrivateNetworkHeader), _cors(settings)],
-        exception_handlers={
-            errors.GraphportError: _graphport_error,
-            HTTPException: _http_error,
-            ValueError: _value_error,
-            Exception: _unexpected,
-        },
-        lifespan=lifespan,
-    )
+    custom = load_custom_app(settings)
+    table = route_table(settings.http)
+    parts = compose(
+        settings, fixed=table.fixed, meta=table.meta, api=table.api, root=table.root,
+        custom=custom,
+    )  # fmt: skip
+    handlers: dict[Any, Any] = {
+        errors.GraphportError: _graphport_error,
+        HTTPException: _http_error,
+        ValueError: _value_error,
+        Exception: _unexpected,
+    }
+    # A custom app is the application itself, as in the reference: FastAPI's routes need
+    # the scope its own middleware stack prepares.
+    app = custom if custom is not None else Starlette()
+    app.router.routes = parts.routes
+    app.user_middleware = [
+        *parts.middleware,
+        Middleware(PrivateNetworkHeader),
+        _cors(settings),
+        Middleware(ServerErrors),
+    ]
+    app.exception_handlers = {**handlers, **app.exception_handlers}
+    app.router.lifespan_context = combine_lifespans(lifespan, custom)
+    app.middleware_stack = None
+    app.state.custom_routes = parts.custom_routes
+    return app

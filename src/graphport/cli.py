@@ -7,7 +7,7 @@ import argparse
 import logging
 import os
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 from graphport import __version__
 from graphport.config import ConfigError, load_settings
@@ -118,9 +118,9 @@ def main(argv: list[str] | None = None) -> None:
 
     try:
         graphs = load_graphs(settings)  # in every case: a broken graph stops the start here
+        app = create_app(settings, graphs)  # and so does a broken `http.app`
     except ConfigError as exc:
-        print(f"graphport: {exc}", file=sys.stderr)
-        sys.exit(1)
+        _refuse(exc)
     import uvicorn
 
     options: dict[str, Any] = {
@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> None:
         "timeout_graceful_shutdown": settings.drain_seconds,
     }
     if settings.workers == 1:
-        uvicorn.run(create_app(settings, graphs), **options)
+        uvicorn.run(app, **options)
         return
     # uvicorn's supervisor: N processes on one socket, a dead one replaced, SIGTERM passed on.
     # Each builds its settings again from the environment, so the options go there.
@@ -147,6 +147,13 @@ def main(argv: list[str] | None = None) -> None:
         GRAPHPORT_SQLITE_SHARED="1",  # (only read with a SQLite file)
     )
     uvicorn.run("graphport.cli:app_from_env", factory=True, workers=settings.workers, **options)
+
+
+def _refuse(exc: ConfigError) -> NoReturn:
+    print(f"graphport: {exc}", file=sys.stderr)
+    if exc.details:
+        print(exc.details, file=sys.stderr)
+    sys.exit(1)
 
 
 def _logging(level: str) -> None:

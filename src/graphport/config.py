@@ -36,6 +36,8 @@ DEFAULT_MAX_BODY_BYTES = 314_572_800
 class ConfigError(Exception):
     """langgraph.json (or an option) is unusable; the server refuses to start."""
 
+    details: str = ""  # more to show below the one-line message (a traceback of user code)
+
 
 # -- the langgraph.json key registry -----------------------------------------------------------
 

@@ -172,6 +172,49 @@ def _import_module(spec: str, base_dir: Path, cache: dict[str, Any]) -> Any:
     return cache[spec]
 
 
+def import_failure(where: str, module_spec: str, exc: BaseException) -> ConfigError:
+    """A ConfigError naming the file and line where importing user code failed, with the
+    traceback of that code in `details`."""
+    import traceback
+
+    frames = [  # the user's code only: not graphport's nor importlib's frames
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if f.filename != __file__ and not f.filename.startswith("<frozen")
+    ]
+    message, place = str(exc), ""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        message, place = str(exc.msg), f" ({exc.filename}, line {exc.lineno})"
+    elif frames:
+        place = f" ({frames[-1].filename}, line {frames[-1].lineno})"
+    error = ConfigError(
+        f"{where}: importing {module_spec} failed: {type(exc).__name__}: {message}{place}"
+    )
+    trace = "".join(traceback.format_list(frames))
+    only = "".join(traceback.format_exception_only(exc))
+    error.details = (f"Traceback (most recent call last):\n{trace}" if trace else "") + only
+    error.details = error.details.rstrip()
+    return error
+
+
+def _import_or_explain(module_spec: str, base_dir: Path, cache: dict[str, Any], where: str) -> Any:
+    try:
+        return _import_module(module_spec, base_dir, cache)
+    except ConfigError:
+        raise
+    except Exception as exc:
+        raise import_failure(where, module_spec, exc) from exc
+
+
+def import_object(spec: str, base_dir: Path, where: str) -> Any:
+    """The variable named by `./file.py:var` or `pkg.module:var` (for `http.app`)."""
+    module_spec, _, attr = spec.rpartition(":")
+    module = _import_or_explain(module_spec, base_dir, {}, f"{where} {spec!r}")
+    if not hasattr(module, attr):
+        raise ConfigError(f"{where} {spec!r}: variable '{attr}' not found in {module_spec}")
+    return getattr(module, attr)
+
+
 def load_entry(graph_id: str, value: Any, base_dir: Path, cache: dict[str, Any]) -> GraphEntry:
     """Import one `graphs` entry; raise ConfigError naming file, attribute and cause."""
     description = None
@@ -184,14 +227,7 @@ def load_entry(graph_id: str, value: Any, base_dir: Path, cache: dict[str, Any])
             f"got {value!r}"
         )
     module_spec, _, attr = value.rpartition(":")
-    try:
-        module = _import_module(module_spec, base_dir, cache)
-    except ConfigError:
-        raise
-    except Exception as exc:
-        raise ConfigError(
-            f"Graph '{graph_id}': importing {module_spec} failed: {type(exc).__name__}: {exc}"
-        ) from exc
+    module = _import_or_explain(module_spec, base_dir, cache, f"Graph '{graph_id}'")
     if not hasattr(module, attr):
         candidates = [
             n
@@ -293,12 +329,7 @@ def _load_embed(spec: str, base_dir: Path, cache: dict[str, Any]) -> Any:
     if is_file or "." in module_spec:  # provider names have no dots
         if is_file and not (base_dir / module_spec).is_file():
             raise ConfigError(f"{where}: file not found: {(base_dir / module_spec).resolve()}")
-        try:
-            module = _import_module(module_spec, base_dir, cache)
-        except Exception as exc:
-            raise ConfigError(
-                f"{where}: importing {module_spec} failed: {type(exc).__name__}: {exc}"
-            ) from exc
+        module = _import_or_explain(module_spec, base_dir, cache, where)
         if not hasattr(module, attr):
             raise ConfigError(f"{where}: variable '{attr}' not found in {module_spec}")
         obj = getattr(module, attr)

@@ -1,14 +1,16 @@
 """The HTTP layer: parse, call the engine or storage, serialise. No SQL, no graph code.
 
-The route table is below, grouped as in the API reference; `routes(http)` applies the
-`http` block of langgraph.json (`disable_*` switches, `mount_prefix`).
+The route table is below, grouped as in the API reference; `route_table(http)` applies the
+`http` block of langgraph.json (`disable_*` switches); graphport.http_app places a custom app's
+routes among them and applies `mount_prefix`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
-from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from graphport.api import assistants, crons, protocol, runs, store, system, threads
 
@@ -104,29 +106,32 @@ STORE = [
 ]
 
 
-def routes(http: dict[str, Any]) -> list[BaseRoute]:
-    """The routes served under the `http` settings of langgraph.json."""
+@dataclasses.dataclass
+class RouteTable:
+    """The routes served under the `http` settings of langgraph.json, in the three tiers a
+    custom app (`http.app`) is placed between (see graphport.http_app)."""
+
+    fixed: list[BaseRoute]  # health and API description: a custom app cannot replace them
+    meta: list[BaseRoute]  # `/`, `/info`: a custom app's route of the same path wins
+    api: list[BaseRoute]  # the enabled API groups (authenticated, once auth is configured)
+    root: list[BaseRoute]  # served outside `http.mount_prefix` too (load balancers' checks)
+
+
+def route_table(http: dict[str, Any]) -> RouteTable:
     api: list[BaseRoute] = []
     if not http.get("disable_runs"):
         api += RUNS  # first: the router tries routes in order, and runs are the hot path
         api += CRONS
         if not http.get("disable_event_streaming"):
             api += EVENT_STREAMING
-    if not http.get("disable_meta"):
-        api += META
     if not http.get("disable_assistants"):
         api += ASSISTANTS
     if not http.get("disable_threads"):
         api += THREADS
     if not http.get("disable_store"):
         api += STORE
-    ok = system.ok_bare if http.get("disable_meta") else system.ok
-    root: list[BaseRoute] = [Route("/ok", ok, methods=["GET"])]
-    prefix = http.get("mount_prefix")
-    if prefix:
-        if not prefix.startswith("/") or prefix.endswith("/"):
-            raise ValueError("http.mount_prefix must start with '/' and not end with '/'")
-        if not http.get("disable_meta"):
-            root.append(Route("/", system.ok, methods=["GET"]))
-        return [*root, Mount(prefix, routes=[Route("/ok", ok, methods=["GET"]), *api])]
-    return root + api
+    if http.get("disable_meta"):
+        ok = Route("/ok", system.ok_bare, methods=["GET"])
+        return RouteTable(fixed=[ok], meta=[], api=api, root=[ok])
+    ok = Route("/ok", system.ok, methods=["GET"])
+    return RouteTable(fixed=[ok], meta=META, api=api, root=[ok, META[0]])

@@ -1,0 +1,95 @@
+"""Custom apps for `http.app` tests: a Starlette one and a FastAPI one.
+
+Each marks every response it wraps with `x-webapp`, appends `start` / `stop` to the file named
+by WEBAPP_EVENTS from its lifespan, and yields state its routes read from `request.state`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI
+from pydantic import BaseModel
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+
+def _event(what: str) -> None:
+    path = os.environ.get("WEBAPP_EVENTS")
+    if path:
+        with open(path, "a") as f:
+            f.write(what + "\n")
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: Any) -> AsyncIterator[dict[str, Any]]:
+    _event("start")
+    yield {"greeting": "hello from the lifespan"}
+    _event("stop")
+
+
+class Mark(BaseHTTPMiddleware):
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        response = await call_next(request)
+        response.headers["x-webapp"] = self.name
+        return response
+
+    def __init__(self, app: Any, name: str) -> None:
+        super().__init__(app)
+        self.name = name
+
+
+async def home(request: Request) -> Response:
+    return JSONResponse({"home": "custom"})
+
+
+async def greet(request: Request) -> Response:
+    return JSONResponse({"greeting": request.state.greeting, "path": request.url.path})
+
+
+async def broken(request: Request) -> Response:
+    raise RuntimeError("custom route failed")
+
+
+starlette_app = Starlette(
+    routes=[
+        Route("/", home),
+        Route("/custom/greet", greet),
+        Route("/custom/broken", broken),
+        Route("/ok", home),  # may not replace graphport's health check
+    ],
+    middleware=[Middleware(Mark, name="starlette")],
+    lifespan=lifespan,
+)
+
+
+class Order(BaseModel):
+    item: str
+    quantity: int = 1
+
+
+class Receipt(BaseModel):
+    item: str
+    quantity: int
+    greeting: str
+
+
+fastapi_app = FastAPI(lifespan=lifespan)
+fastapi_app.add_middleware(Mark, name="fastapi")
+
+
+@fastapi_app.post("/orders", response_model=Receipt)
+async def order(body: Order, request: Request) -> Receipt:
+    return Receipt(item=body.item, quantity=body.quantity, greeting=request.state.greeting)
+
+
+@fastapi_app.get("/info")
+async def info() -> dict[str, str]:
+    return {"info": "custom"}
