@@ -64,7 +64,7 @@ def test_unknown_keys_are_warned_about_with_the_closest_known_one(raw: Any, line
     [
         ({"auth": {"path": "./auth.py:auth"}}, "'auth.path' is not served by graphport"),
         ({"http": {"app": "./app.py:app"}}, "'http.app' is not served by graphport"),
-        ({"http": {"disable_mcp": False}}, "'http.disable_mcp' is not served by graphport"),
+        ({"http": {"disable_ui": False}}, "'http.disable_ui' is not served by graphport"),
         ({"checkpointer": {"backend": "mongo"}}, "'checkpointer.backend' is not served"),
         ({"checkpointer": {"ttl": {"strategy": "delete"}}}, "'checkpointer.ttl' is not served"),
         ({"store": {"path": "./s.py:store"}}, "'store.path' is not served by"),

@@ -12,7 +12,7 @@ from typing import Any
 
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
-from graphport.api import assistants, crons, protocol, runs, store, system, threads
+from graphport.api import assistants, crons, mcp, protocol, runs, store, system, threads
 
 META = [
     Route("/", system.ok, methods=["GET"]),
@@ -97,6 +97,13 @@ EVENT_STREAMING = [
     WebSocketRoute("/threads/{thread_id}/stream/events", protocol.stream_socket),
 ]
 
+# Every assistant as an MCP tool (streamable HTTP, stateless)
+MCP = [
+    Route("/mcp", mcp.post, methods=["POST"]),
+    Route("/mcp", mcp.get, methods=["GET"]),
+    Route("/mcp", mcp.delete, methods=["DELETE"]),
+]
+
 STORE = [
     Route("/store/items", store.put_item, methods=["PUT"]),
     Route("/store/items", store.get_item, methods=["GET"]),
@@ -130,6 +137,8 @@ def route_table(http: dict[str, Any]) -> RouteTable:
         api += THREADS
     if not http.get("disable_store"):
         api += STORE
+    if not http.get("disable_mcp"):
+        api += MCP
     if http.get("disable_meta"):
         ok = Route("/ok", system.ok_bare, methods=["GET"])
         return RouteTable(fixed=[ok], meta=[], api=api, root=[ok])

@@ -1,0 +1,113 @@
+"""Assistants as tools and agents: what the MCP and A2A routes need from the run engine.
+
+Both protocols list assistants, describe their input and run them to completion (statelessly
+for MCP, on a thread for A2A); this module does that through the engine's public calls, so a
+run made here is queued, executed, cancelled and streamed like any other (in any process).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+import warnings
+from typing import Any
+
+import orjson
+
+from graphport import errors
+from graphport.bus.memory import Event
+from graphport.engine.runs import RunEngine
+from graphport.models import Assistant, Run
+
+PAGE = 100
+
+
+async def all_assistants(engine: RunEngine) -> list[Assistant]:
+    """Every assistant of a served graph, oldest first (system ones lead)."""
+    found: list[Assistant] = []
+    while True:
+        page, total = await engine.storage.search_assistants(
+            graph_id=None,
+            name=None,
+            metadata=None,
+            limit=PAGE,
+            offset=len(found),
+            sort_by="created_at",
+            sort_order="asc",
+            graph_ids=list(engine.graphs),
+        )
+        found += page
+        if not page or len(found) >= total:
+            return found
+
+
+async def find_assistant(engine: RunEngine, assistant_id: str) -> Assistant | None:
+    """The assistant of a path: a UUID or a graph id (its default assistant)."""
+    entry = engine.graphs.get(assistant_id)
+    if entry is not None:
+        assistant_id = entry.assistant_id
+    try:
+        assistant_id = str(uuid.UUID(assistant_id))
+    except ValueError:
+        raise errors.ValidationFailed("Invalid assistant ID: must be a UUID") from None
+    assistant = await engine.storage.get_assistant(assistant_id)
+    if assistant is None or assistant["graph_id"] not in engine.graphs:
+        return None
+    return assistant
+
+
+async def input_schema(engine: RunEngine, assistant: Assistant) -> dict[str, Any] | None:
+    """The JSON Schema of the assistant's graph input; None when it cannot be made."""
+    entry = engine.graphs[assistant["graph_id"]]
+    config = {**assistant["config"]}
+    config["configurable"] = dict(config.get("configurable") or {})
+    try:
+        async with entry.resolve(
+            config,
+            checkpointer=engine.storage.checkpointer,
+            store=engine.storage.store,
+            access="assistants.read",
+        ) as graph:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                schema: dict[str, Any] = graph.get_input_jsonschema()
+                return schema
+    except Exception:
+        return None
+
+
+def is_message_list(schema: dict[str, Any] | None) -> bool:
+    """Whether the input's `messages` holds LangChain messages (a chat graph), which both
+    protocols fill from a user's text."""
+    prop = ((schema or {}).get("properties") or {}).get("messages")
+    return isinstance(prop, dict) and b"Message" in orjson.dumps(prop.get("items", {}))
+
+
+async def start_run(
+    engine: RunEngine,
+    assistant: Assistant,
+    graph_input: Any,
+    *,
+    thread_id: str | None = None,
+    subscribe: bool = False,
+) -> tuple[Run, asyncio.Future[bytes], asyncio.Queue[Event | None] | None]:
+    """Queue a run of the assistant: stateless without a thread, else on it (created if new).
+    Returns the run, a future of its result body and, with `subscribe`, its live events."""
+    body: dict[str, Any] = {
+        "assistant_id": assistant["assistant_id"],
+        "input": graph_input,
+        "stream_mode": ["values", "messages-tuple"] if subscribe else ["values"],
+    }
+    if thread_id is not None:
+        body["if_not_exists"] = "create"
+    return await engine.create_run(thread_id, body, str(uuid.uuid4()), subscribe=subscribe)
+
+
+def run_output(result: bytes) -> tuple[Any, str | None]:
+    """A run's result body as (values, error text); the error names its type and message."""
+    value = orjson.loads(result) if result else None
+    if isinstance(value, dict) and "__error__" in value:
+        error = value["__error__"] or {}
+        kind, message = error.get("error") or "Error", error.get("message") or ""
+        return None, f"{kind}: {message}" if message else kind
+    return value, None
