@@ -66,7 +66,6 @@ _NO_AUTH = (
     "custom auth is not served yet: remove the key and keep the server private (bind "
     "127.0.0.1, or put an authenticating proxy in front of it)"
 )
-_NO_A2A = "graphport serves no /a2a routes yet; remove the key"
 _NO_UI = "graphport serves no UI components (/ui) yet; remove the key"
 _NO_CONSOLE = "graphport serves no console yet; remove the key"
 _NO_APP = "custom routes and middleware (http.app) are not served yet; remove the key"
@@ -148,7 +147,7 @@ KEYS: dict[str, Entry] = {
         "disable_ui": Refused(_NO_UI, unless=True),
         "disable_console": Refused(_NO_CONSOLE, unless=True),
         "disable_mcp": SERVED,
-        "disable_a2a": Refused(_NO_A2A, unless=True),
+        "disable_a2a": SERVED,
         "mount_prefix": SERVED,
         "cors": {
             "allow_origins": SERVED,

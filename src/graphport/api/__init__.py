@@ -12,7 +12,7 @@ from typing import Any
 
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
-from graphport.api import assistants, crons, mcp, protocol, runs, store, system, threads
+from graphport.api import a2a, assistants, crons, mcp, protocol, runs, store, system, threads
 
 META = [
     Route("/", system.ok, methods=["GET"]),
@@ -104,6 +104,15 @@ MCP = [
     Route("/mcp", mcp.delete, methods=["DELETE"]),
 ]
 
+# Every assistant as an A2A agent: its card, and JSON-RPC
+A2A = [
+    Route("/.well-known/agent-card.json", a2a.agent_card, methods=["GET"]),
+    Route("/a2a/{assistant_id}", a2a.agent_card, methods=["GET"]),
+    Route("/a2a/{assistant_id}", a2a.rpc, methods=["POST"]),
+    Route("/a2a/{assistant_id}/.well-known/agent-card.json", a2a.agent_card, methods=["GET"]),
+    Route("/a2a/{assistant_id}/.well-known/agent.json", a2a.agent_card, methods=["GET"]),
+]
+
 STORE = [
     Route("/store/items", store.put_item, methods=["PUT"]),
     Route("/store/items", store.get_item, methods=["GET"]),
@@ -139,6 +148,8 @@ def route_table(http: dict[str, Any]) -> RouteTable:
         api += STORE
     if not http.get("disable_mcp"):
         api += MCP
+    if not http.get("disable_a2a"):
+        api += A2A
     if http.get("disable_meta"):
         ok = Route("/ok", system.ok_bare, methods=["GET"])
         return RouteTable(fixed=[ok], meta=[], api=api, root=[ok])

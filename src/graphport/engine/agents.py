@@ -90,6 +90,7 @@ async def start_run(
     *,
     thread_id: str | None = None,
     subscribe: bool = False,
+    metadata: dict[str, Any] | None = None,
 ) -> tuple[Run, asyncio.Future[bytes], asyncio.Queue[Event | None] | None]:
     """Queue a run of the assistant: stateless without a thread, else on it (created if new).
     Returns the run, a future of its result body and, with `subscribe`, its live events."""
@@ -100,6 +101,8 @@ async def start_run(
     }
     if thread_id is not None:
         body["if_not_exists"] = "create"
+    if metadata:
+        body["metadata"] = metadata
     return await engine.create_run(thread_id, body, str(uuid.uuid4()), subscribe=subscribe)
 
 
@@ -111,3 +114,32 @@ def run_output(result: bytes) -> tuple[Any, str | None]:
         kind, message = error.get("error") or "Error", error.get("message") or ""
         return None, f"{kind}: {message}" if message else kind
     return value, None
+
+
+async def get_run(engine: RunEngine, thread_id: str, run_id: str) -> Run | None:
+    return await engine.storage.get_run(thread_id, run_id)
+
+
+async def runs_of(engine: RunEngine, thread_id: str, limit: int) -> list[Run]:
+    """The thread's runs, newest first."""
+    return await engine.storage.list_runs(thread_id, limit=limit, offset=0, status=None)
+
+
+async def threads_of(engine: RunEngine, assistant_id: str, limit: int) -> list[str]:
+    """Ids of the threads the assistant ran on last, newest first."""
+    found, _ = await engine.storage.search_threads(
+        metadata={"assistant_id": assistant_id}, limit=limit
+    )
+    return [t["thread_id"] for t in found]
+
+
+async def thread_values(engine: RunEngine, thread_id: str) -> dict[str, Any]:
+    thread = await engine.storage.get_thread(thread_id)
+    values = (thread or {}).get("values")
+    return values if isinstance(values, dict) else {}
+
+
+async def run_result(engine: RunEngine, run_id: str) -> bytes | None:
+    """The stored result body of an ended run (None while it runs)."""
+    found = await engine.storage.get_run_result(run_id)
+    return found[1] if found else None
