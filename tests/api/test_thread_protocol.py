@@ -489,3 +489,19 @@ def test_disable_event_streaming(tmp_path: Path, server: Server) -> None:
             assert c.post("/runs/wait", json={"assistant_id": "echo"}).status_code == 200
     finally:
         srv.stop()
+
+
+async def test_run_start_on_an_interrupted_thread_resumes_it(url: str) -> None:
+    """RemoteGraph sends `Command(resume=...)` as a run.start's raw input: on a thread waiting
+    on an interrupt, the input is the answer."""
+    tid = _new_thread()
+    async with httpx.AsyncClient(base_url=url, timeout=WAIT) as c:
+        first = await _command(c, tid, "run.start", assistant_id="hitl", input={"messages": ["q"]})
+        asked = (await c.get(f"/threads/{tid}/runs/{first['result']['run_id']}/join")).json()
+        assert asked["__interrupt__"][0]["value"] == "what?"
+        second = await _command(c, tid, "run.start", assistant_id="hitl", input="answer")
+        done = await c.get(f"/threads/{tid}/runs/{second['result']['run_id']}/join")
+        assert done.json() == {"messages": ["q", "answer"]}
+        again = await _command(c, tid, "run.start", assistant_id="hitl", input={"messages": ["r"]})
+        asked = (await c.get(f"/threads/{tid}/runs/{again['result']['run_id']}/join")).json()
+        assert asked["messages"] == ["q", "answer", "r"]  # not waiting any more: a new input

@@ -254,6 +254,10 @@ class ProtocolHub:
             if params.get(key) is not None:
                 body[key] = params[key]
         command = {k: params[k] for k in ("update", "goto") if params.get(k) is not None}
+        if "input" in body and await self._stored_interrupts(t.thread_id):
+            # a thread waiting on an interrupt: its input is the answer (RemoteGraph sends a
+            # Command(resume=...) as the raw value), as the reference reads the thread's state
+            command["resume"] = body.pop("input")
         if command:
             body["command"] = command
         return await self._create(t, body, headers, "run_id")
