@@ -85,3 +85,17 @@ def test_messages_are_written_compactly() -> None:
     assert compact({"messages": [full]}) == {"messages": [
         {"type": "tool", "content": "x", "id": "t", "tool_call_id": "c", "status": "success",
          "artifact": None}]}  # fmt: skip
+
+
+def test_only_streamed_messages_are_sent() -> None:
+    """A chat model's protocol events pass; a whole message a node returned (langgraph's v2
+    handler emits those too) does not, as on the reference: `thread.messages` would yield an
+    empty stream for it."""
+    tr = Translator()
+    tr.track("r1", "g")
+    _feed(tr, "metadata", {"run_id": "r1", "attempt": 1})
+    start = {"event": "message-start", "role": "ai", "id": "m1"}
+    assert _feed(tr, "messages", [start, {"langgraph_node": "n"}]) == [("messages", start)]
+    whole = {"type": "ai", "content": "", "id": "m2",
+             "tool_calls": [{"id": "t", "name": "search", "args": {}}]}  # fmt: skip
+    assert _feed(tr, "messages", [whole, {"langgraph_node": "n"}]) == []

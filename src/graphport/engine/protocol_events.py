@@ -8,7 +8,7 @@ turns that sequence into protocol events, as the reference frames them:
   values[|ns]                     values; `__interrupt__` becomes `input.requested` events
   updates[|ns]                    updates, one per node, the node in `params.node`
   messages[|ns] [event, meta]     messages: the protocol message event (chat models stream them
-                                  in protocol runs); a whole AI message is replayed as events
+                                  in protocol runs); a whole message a node returned is not sent
   custom, tools, tasks, checkpoints   passed through; tasks also drive subgraph lifecycle
                                   (`started` on a subgraph's first task, a terminal status on the
                                   result of the parent task that ran it)
@@ -25,8 +25,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from langchain_core.language_models._compat_bridge import message_to_events
-from langchain_core.messages import AIMessage
 
 RUN_ENDED = "graphport:run_ended"  # an in-process marker: {run_id, body}, after a run's end
 _PASSED_THROUGH = frozenset({"custom", "tools", "checkpoints"})
@@ -241,19 +239,15 @@ class Translator:
         return out
 
     def _messages(self, ns: list[str], data: Any) -> list[Emitted]:
+        """Only what chat models streamed: a whole message a node returned (langgraph's v2
+        handler passes those too) is in `values`, and the reference sends no stream for it
+        (`thread.messages` would yield an empty one, e.g. for a hand-made tool call)."""
         if not isinstance(data, list) or not data or not isinstance(data[0], dict):
             return []
         payload = data[0]
         if "event" in payload:  # a protocol message event from a chat model
             return [Emitted("messages", ns, payload)]
-        if payload.get("type") != "ai":  # v1 chunks of legacy runs; tool results
-            return []
-        try:  # a whole message a node returned: replayed as a finished stream
-            message = AIMessage.model_validate(payload)
-        except ValueError:
-            return []
-        events = message_to_events(message, message_id=message.id)
-        return [Emitted("messages", ns, orjson.loads(orjson.dumps(e))) for e in events]
+        return []
 
     def _tasks(self, ns: list[str], data: Any) -> list[Emitted]:
         run, key = self.current, tuple(ns)
