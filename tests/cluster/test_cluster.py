@@ -4,6 +4,7 @@ cross processes; a killed process's runs are taken over; SIGTERM drains and hand
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import time
 import uuid
@@ -220,3 +221,45 @@ async def test_thread_event_protocol_across_processes(cluster: Cluster) -> None:
     nodes = [e["data"]["params"]["node"] for e in events if e["event"] == "updates"]
     assert lifecycle[-1] == "completed"
     assert nodes == ["first", "second"]
+
+
+async def test_a2a_and_mcp_across_processes(cluster: Cluster) -> None:
+    """An A2A task streamed from one process is read and cancelled through another (its stream
+    ends `canceled`); an MCP tool call through either runs the assistant."""
+    cluster.start(2)
+    params = {"message": {"role": "user", "messageId": "m",
+                          "parts": [{"kind": "data", "data": {"sleep": 30}}]}}  # fmt: skip
+    body = {"jsonrpc": "2.0", "id": 1, "method": "message/stream", "params": params}
+    async with (
+        httpx.AsyncClient(base_url=cluster.url(0), timeout=60) as a,
+        httpx.AsyncClient(base_url=cluster.url(1), timeout=60) as b,
+        a.stream("POST", "/a2a/steps", json=body) as response,
+    ):
+        states: list[str] = []
+        task_id = ""
+        async for line in response.aiter_lines():
+            if not line.startswith("data: "):
+                continue
+            result = json.loads(line[6:])["result"]
+            task_id = task_id or result["id"]
+            states.append(result["status"]["state"])
+            if states == ["submitted", "working"]:
+                for _ in range(200):  # until the other process sees it running
+                    get = {"jsonrpc": "2.0", "id": 2, "method": "tasks/get",
+                           "params": {"id": task_id}}  # fmt: skip
+                    got = await b.post("/a2a/steps", json=get)
+                    if got.json()["result"]["status"]["state"] == "working":
+                        break
+                    await asyncio.sleep(0.05)
+                cancel = {"jsonrpc": "2.0", "id": 3, "method": "CancelTask",
+                          "params": {"id": task_id}}  # fmt: skip
+                cancelled = (await b.post("/a2a/steps", json=cancel)).json()["result"]
+                assert cancelled["status"]["state"] == "TASK_STATE_CANCELED"
+        assert states[-1] == "canceled", states
+        call = {"jsonrpc": "2.0", "id": 4, "method": "tools/call",
+                "params": {"name": "steps", "arguments": {"sleep": 0}}}  # fmt: skip
+        accept = {"accept": "application/json, text/event-stream"}
+        answer = (await b.post("/mcp", json=call, headers=accept)).json()
+        assert "result" in answer, answer
+        done = answer["result"]
+        assert not done.get("isError") and "second" in done["content"][0]["text"]

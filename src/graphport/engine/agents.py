@@ -56,8 +56,13 @@ async def find_assistant(engine: RunEngine, assistant_id: str) -> Assistant | No
     return assistant
 
 
+# When pydantic cannot describe a graph's input (a `typing.TypedDict` state on Python < 3.12):
+# any object, so the assistant is still a tool (the reference leaves it out silently).
+ANY_OBJECT: dict[str, Any] = {"type": "object", "additionalProperties": True}
+
+
 async def input_schema(engine: RunEngine, assistant: Assistant) -> dict[str, Any] | None:
-    """The JSON Schema of the assistant's graph input; None when it cannot be made."""
+    """The JSON Schema of the assistant's graph input; None when its graph cannot be made."""
     entry = engine.graphs[assistant["graph_id"]]
     config = {**assistant["config"]}
     config["configurable"] = dict(config.get("configurable") or {})
@@ -68,10 +73,13 @@ async def input_schema(engine: RunEngine, assistant: Assistant) -> dict[str, Any
             store=engine.storage.store,
             access="assistants.read",
         ) as graph:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                schema: dict[str, Any] = graph.get_input_jsonschema()
-                return schema
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    schema: dict[str, Any] = graph.get_input_jsonschema()
+                    return schema
+            except Exception:
+                return {**ANY_OBJECT, "title": graph.get_name("Input")}
     except Exception:
         return None
 
