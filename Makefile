@@ -17,17 +17,20 @@ $(VENV)/.installed: pyproject.toml
 serve: setup
 	$(VENV)/bin/graphport serve --config examples/langgraph.json
 
-# The whole test suite (starts PostgreSQL and Redis first when they are installed but down),
-# then the black-box API suite again against a server on PostgreSQL
+# Lint, type check (mypy --strict over src/, configured in pyproject.toml), the whole test suite
+# (starts PostgreSQL and Redis first when they are installed but down), then the black-box API
+# suite again against a server on PostgreSQL
 test: setup
 	scripts/services.sh
 	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/mypy
 	$(PY) -m pytest
 	GRAPHPORT_TEST_BACKEND=postgres $(PY) -m pytest tests/api
 
 lint: setup
 	$(VENV)/bin/ruff check src tests
 	$(VENV)/bin/ruff format --check src tests
+	$(VENV)/bin/mypy
 
 # graphport beside the reference on the shared harness (see bench/README.md)
 bench: setup

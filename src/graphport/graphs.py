@@ -17,17 +17,20 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import StateGraph
 from langgraph.pregel import Pregel
 from langgraph.store.base import BaseStore
-from langgraph_sdk.runtime import _ExecutionRuntime, _ReadRuntime
+from langgraph_sdk.runtime import AccessContext, _ExecutionRuntime, _ReadRuntime
 
 from graphport.config import ConfigError, Settings
 
 # langgraph-api derives system assistant ids from this namespace (not uuid.NAMESPACE_URL).
+# A compiled graph, whatever its state, context, input and output types.
+Graph: TypeAlias = Pregel[Any, Any, Any, Any]
+
 ASSISTANT_NAMESPACE = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
 
 
@@ -46,7 +49,7 @@ class GraphEntry:
     factory_params: tuple[str, ...] = ()  # how the factory is called: "config" / "runtime"
     _param_names: dict[str, str] = field(default_factory=dict)  # role -> parameter name
     _positional: bool = False  # a one-parameter factory is called positionally
-    _copies: dict[int, Pregel] = field(default_factory=dict)  # per checkpointer
+    _copies: dict[int, Graph] = field(default_factory=dict)  # per checkpointer
 
     @property
     def is_factory(self) -> bool:
@@ -62,7 +65,7 @@ class GraphEntry:
             return self.obj.name
         return self.graph_id
 
-    def _attach(self, graph: Any, checkpointer: Any, store: BaseStore | None) -> Pregel:
+    def _attach(self, graph: Any, checkpointer: Any, store: BaseStore) -> Graph:
         if isinstance(graph, StateGraph):
             graph = graph.compile()
         if not isinstance(graph, Pregel):
@@ -79,11 +82,11 @@ class GraphEntry:
         self,
         config: dict[str, Any],
         *,
-        checkpointer: BaseCheckpointSaver | bool | None,
-        store: BaseStore | None,
-        access: str = "threads.create_run",
+        checkpointer: BaseCheckpointSaver[str] | bool | None,
+        store: BaseStore,
+        access: AccessContext = "threads.create_run",
         context: Any = None,
-    ) -> AsyncIterator[Pregel]:
+    ) -> AsyncIterator[Graph]:
         """Yield the graph for one use, with `checkpointer` and `store` attached."""
         if not self.is_factory:
             key = id(checkpointer)
@@ -101,7 +104,7 @@ class GraphEntry:
                     access_context="threads.create_run", store=store, context=context
                 )
             else:
-                kwargs["runtime"] = _ReadRuntime(access_context=access, store=store)  # type: ignore[arg-type]
+                kwargs["runtime"] = _ReadRuntime(access_context=access, store=store)
         names = list(kwargs)
         if len(names) == 1 and self._positional:
             made = self.obj(kwargs[names[0]])

@@ -75,4 +75,4 @@ def public_run(run: Run) -> Run:
     if "context_provided" not in kwargs:
         return run
     public = {k: v for k, v in kwargs.items() if k != "context_provided"}
-    return {**run, "kwargs": public}  # type: ignore[typeddict-item]
+    return {**run, "kwargs": public}

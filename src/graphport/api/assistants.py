@@ -13,7 +13,7 @@ from typing import Any
 
 import jsonschema_rs
 from langgraph._internal._pydantic import create_model
-from langgraph.pregel import Pregel
+from langgraph.channels.base import BaseChannel
 from pydantic import TypeAdapter
 from starlette.requests import Request
 from starlette.responses import Response
@@ -22,7 +22,7 @@ from graphport import errors
 from graphport.api.bodies import json_body, path_uuid, validate
 from graphport.api.responses import JSONResponse
 from graphport.engine.runs import RunEngine
-from graphport.graphs import GraphEntry
+from graphport.graphs import Graph, GraphEntry
 from graphport.models import Assistant, iso
 
 # -- request bodies ----------------------------------------------------------------------------
@@ -387,7 +387,7 @@ async def get_subgraphs(request: Request) -> Response:
         return JSONResponse(found)
 
 
-def _graph_schemas(graph: Pregel) -> dict[str, Any]:
+def _graph_schemas(graph: Graph) -> dict[str, Any]:
     """The JSON Schemas of a graph; None for any that cannot be made."""
     return {
         "input_schema": _try(graph.get_input_jsonschema),
@@ -407,12 +407,13 @@ def _try(fn: Any) -> Any:
         return None
 
 
-def _state_jsonschema(graph: Pregel) -> dict[str, Any]:
+def _state_jsonschema(graph: Graph) -> dict[str, Any]:
     """One field per stream channel, typed by what the channel accepts (Any when that type
     has no JSON Schema)."""
     fields: dict[str, Any] = {}
     for key in graph.stream_channels_list:
-        kind = graph.channels[key].UpdateType
+        channel = graph.channels[key]
+        kind: Any = channel.UpdateType if isinstance(channel, BaseChannel) else Any
         try:
             TypeAdapter(kind).json_schema()
         except Exception:
@@ -431,13 +432,14 @@ _INTERNAL_CONFIGURABLE = (
 )
 
 
-def _configurable_jsonschema(graph: Pregel) -> dict[str, Any]:
+def _configurable_jsonschema(graph: Graph) -> dict[str, Any]:
     """The schema of the config's `configurable` part only (for a graph with a context schema,
     that schema); {} when the graph declares none."""
     fields = getattr(graph.config_schema(), "model_fields", None) or {}
     if "configurable" not in fields:
         return {}
-    schema: dict[str, Any] = TypeAdapter(fields["configurable"].annotation).json_schema()
+    annotation: Any = fields["configurable"].annotation
+    schema: dict[str, Any] = TypeAdapter(annotation).json_schema()
     for key in _INTERNAL_CONFIGURABLE:
         schema.get("properties", {}).pop(key, None)
     config_type = getattr(graph, "config_type", None)

@@ -6,7 +6,7 @@ layout shows in the 422 messages (`schema["properties"]["schedule"]`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 import jsonschema_rs
 from starlette.requests import Request
@@ -213,7 +213,12 @@ async def _body(request: Request, validator: Any) -> Any:
     return body
 
 
-def _filter_ids(body: dict[str, Any]) -> dict[str, str | None]:
+class _Ids(TypedDict):
+    assistant_id: str | None
+    thread_id: str | None
+
+
+def _filter_ids(body: dict[str, Any]) -> _Ids:
     """The search and count filters by id: UUIDs only (graph ids are not resolved here)."""
     return {
         "assistant_id": path_uuid(body["assistant_id"], "assistant")

@@ -68,7 +68,7 @@ _CONFIG = {
     },
 }
 
-_RUN_CREATE_STATELESS = {
+_RUN_CREATE_STATELESS: dict[str, Any] = {
     "type": "object",
     "title": "RunCreateStateless",
     "required": ["assistant_id"],

@@ -58,7 +58,7 @@ class ClusterBus(MemoryBus):
         self.origin = origin or uuid.uuid4().hex
         # set by the worker
         self.on_wake: Callable[[], None] = lambda: None
-        self.on_cancel: Callable[[str, str], None] = lambda run_id, action: None
+        self.on_cancel: Callable[[str, str], object] = lambda run_id, action: None
         self._executing: set[str] = set()  # runs whose events this process produces
         self._followed_runs: dict[str, set[str]] = defaultdict(set)  # run -> other processes
         self._followed_threads: dict[str, set[str]] = defaultdict(set)  # thread -> processes

@@ -12,12 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph._internal._constants import CONFIG_KEY_STREAM_MESSAGES_V2
 from langgraph.errors import EmptyInputError, GraphBubbleUp, InvalidUpdateError, TaskNotFound
-from langgraph.pregel import Pregel
 from langgraph.types import Command, Interrupt, Send
 
 from graphport import serde
+from graphport.graphs import Graph
 
 # Exceptions whose message is shown to the client; any other is masked (as the reference does).
 _SHOWN_ERRORS: tuple[type[BaseException], ...] = (
@@ -64,7 +65,7 @@ def error_payload(exc: BaseException) -> dict[str, str]:
     return {"error": type(exc).__name__, "message": message}
 
 
-def command_from_json(cmd: dict[str, Any]) -> Command:
+def command_from_json(cmd: dict[str, Any]) -> Command[Any]:
     """The request's `command` object as a langgraph `Command`."""
     goto = cmd.get("goto")
     if goto is not None:
@@ -84,7 +85,7 @@ class Prepared:
     """Everything the executor needs to call the graph."""
 
     input: Any
-    config: dict[str, Any]
+    config: RunnableConfig
     context: Any
     stream_mode: list[str]
     subgraphs: bool
@@ -120,7 +121,7 @@ class Outcome:
 Publish = Callable[[tuple[str, ...], str, Any], None]
 
 
-async def execute(graph: Pregel, prep: Prepared, publish: Publish | None = None) -> Outcome:
+async def execute(graph: Graph, prep: Prepared, publish: Publish | None = None) -> Outcome:
     """Run the graph to its end and return the outcome. Exceptions raised by graph code become
     an `error` outcome; cancellation propagates to the caller."""
     outcome = Outcome(status="success")
@@ -167,7 +168,7 @@ async def execute(graph: Pregel, prep: Prepared, publish: Publish | None = None)
                 prep.input,
                 prep.config,
                 version="v2",
-                **kwargs,  # type: ignore[arg-type]
+                **kwargs,
             ):
                 if event["event"] == "on_chain_stream" and event["run_id"] == root:
                     handle_chunk(event["data"]["chunk"])
@@ -175,14 +176,14 @@ async def execute(graph: Pregel, prep: Prepared, publish: Publish | None = None)
                     publish((), "events", event)
         elif PROTOCOL_MODE in requested:
             configurable = {**prep.config["configurable"], CONFIG_KEY_STREAM_MESSAGES_V2: True}
-            config = {**prep.config, "configurable": configurable}
-            async for part in graph.astream(prep.input, config, version="v2", **kwargs):  # type: ignore[arg-type]
+            config: RunnableConfig = {**prep.config, "configurable": configurable}
+            async for part in graph.astream(prep.input, config, version="v2", **kwargs):
                 data, interrupts = part["data"], part.get("interrupts") or ()
                 if interrupts and isinstance(data, dict):
                     data = {**data, "__interrupt__": interrupts}  # as v1 values carry them
                 handle(tuple(part["ns"]), part["type"], data, interrupts)
         else:
-            async for chunk in graph.astream(prep.input, prep.config, **kwargs):  # type: ignore[arg-type]
+            async for chunk in graph.astream(prep.input, prep.config, **kwargs):
                 handle_chunk(chunk)
     except asyncio.CancelledError:
         raise

@@ -7,13 +7,15 @@ by the graph's context schema, metadata layered assistant < thread < config.meta
 
 from __future__ import annotations
 
-from typing import Any
+import uuid
+from typing import Any, cast
 
-from langgraph.pregel import Pregel
+from langchain_core.runnables import RunnableConfig
 from langgraph.version import __version__ as LANGGRAPH_VERSION
 
 from graphport import API_VERSION
 from graphport.engine.executor import Prepared, command_from_json
+from graphport.graphs import Graph
 from graphport.models import Assistant, Run, Thread
 
 RESERVED_METADATA = frozenset(
@@ -176,7 +178,7 @@ def new_run_thread(
 _context_keys_cache: dict[int, frozenset[str] | None] = {}
 
 
-def _context_keys(graph: Pregel, cacheable: bool) -> frozenset[str] | None:
+def _context_keys(graph: Graph, cacheable: bool) -> frozenset[str] | None:
     """Property names of the graph's context schema; None when it declares none."""
     key = id(graph)
     if cacheable and key in _context_keys_cache:
@@ -193,10 +195,10 @@ def _context_keys(graph: Pregel, cacheable: bool) -> frozenset[str] | None:
     return keys
 
 
-def prepare(run: Run, graph: Pregel, *, attempt: int, cacheable: bool) -> Prepared:
+def prepare(run: Run, graph: Graph, *, attempt: int, cacheable: bool) -> Prepared:
     """Graph arguments for a stored run."""
     kw = run["kwargs"]
-    config = dict(kw["config"])
+    config = cast(RunnableConfig, dict(kw["config"]))
     configurable = dict(config["configurable"])
     context = dict(kw.get("context") or {})
     keys = _context_keys(graph, cacheable)
@@ -219,7 +221,7 @@ def prepare(run: Run, graph: Pregel, *, attempt: int, cacheable: bool) -> Prepar
         "thread_id": run["thread_id"],
         "run_id": run["run_id"],
     }
-    config["run_id"] = run["run_id"]
+    config["run_id"] = uuid.UUID(run["run_id"])
     command = kw.get("command")
     graph_input = command_from_json(command) if command else kw.get("input")
     return Prepared(

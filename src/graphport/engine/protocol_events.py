@@ -153,12 +153,12 @@ class Translator:
             error = run.error if run is self.current else self._loose_error
             return self._end(run, error)
         if kind == RUN_ENDED:  # the run's result: only news if the run never started
-            run = self.runs.get(data["run_id"])
-            if run is None or run.ended or run is self.current:
+            known = self.runs.get(data["run_id"])
+            if known is None or known.ended or known is self.current:
                 return []
             body = data.get("body")
             error = body.get("__error__") if isinstance(body, dict) else None
-            return self._end(run, error or CANCELLED)
+            return self._end(known, error or CANCELLED)
         return []
 
     def _end(self, run: RunTrack, error: dict[str, Any] | None) -> list[Emitted]:

@@ -13,20 +13,21 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from langgraph.pregel import Pregel
+from langchain_core.runnables import RunnableConfig
 from langgraph.types import StateSnapshot, StateUpdate
+from langgraph_sdk.runtime import AccessContext
 
 from graphport import errors, serde
 from graphport.engine.executor import command_from_json
 from graphport.engine.worker import Worker
-from graphport.graphs import GraphEntry
+from graphport.graphs import Graph, GraphEntry
 from graphport.models import Thread, iso, uuid7
 from graphport.storage import Storage
 
 log = logging.getLogger("graphport.threads")
 
 
-def checkpoint_ref(config: dict[str, Any] | None) -> dict[str, Any] | None:
+def checkpoint_ref(config: RunnableConfig | None) -> dict[str, Any] | None:
     """`{checkpoint_id, thread_id, checkpoint_ns}` of a checkpoint's config (and its
     `checkpoint_map`, which a subgraph's has: RemoteGraph sends it back), or None."""
     if not config:
@@ -44,7 +45,7 @@ def checkpoint_ref(config: dict[str, Any] | None) -> dict[str, Any] | None:
     return ref
 
 
-def _task_checkpoint(config: dict[str, Any]) -> dict[str, Any]:
+def _task_checkpoint(config: RunnableConfig) -> dict[str, Any]:
     """Where a subgraph task's state is (`{thread_id, checkpoint_ns}` when it was not read)."""
     return checkpoint_ref(config) or {
         "thread_id": config.get("configurable", {}).get("thread_id"),
@@ -54,8 +55,8 @@ def _task_checkpoint(config: dict[str, Any]) -> dict[str, Any]:
 
 def state_json(state: StateSnapshot) -> dict[str, Any]:
     """A langgraph StateSnapshot as the API's ThreadState."""
-    checkpoint = checkpoint_ref(state.config)  # type: ignore[arg-type]
-    parent = checkpoint_ref(state.parent_config)  # type: ignore[arg-type]
+    checkpoint = checkpoint_ref(state.config)
+    parent = checkpoint_ref(state.parent_config)
     tasks = []
     for task in state.tasks:
         sub = task.state
@@ -66,7 +67,7 @@ def state_json(state: StateSnapshot) -> dict[str, Any]:
                 "path": list(task.path),
                 "error": None if task.error is None else str(task.error),
                 "interrupts": [{"id": i.id, "value": i.value} for i in task.interrupts],
-                "checkpoint": _task_checkpoint(sub) if isinstance(sub, dict) else None,  # type: ignore[arg-type]
+                "checkpoint": _task_checkpoint(sub) if isinstance(sub, dict) else None,
                 "state": state_json(sub) if isinstance(sub, StateSnapshot) else None,
                 "result": task.result,
             }
@@ -85,7 +86,7 @@ def state_json(state: StateSnapshot) -> dict[str, Any]:
     }
 
 
-EMPTY_STATE = StateSnapshot({}, (), None, None, None, None, (), ())  # type: ignore[arg-type]
+EMPTY_STATE = StateSnapshot({}, (), {}, None, None, None, (), ())
 
 
 def thread_mirror(state: StateSnapshot) -> dict[str, Any]:
@@ -102,7 +103,7 @@ def thread_mirror(state: StateSnapshot) -> dict[str, Any]:
     }
 
 
-def _state_config(thread_id: str, checkpoint: dict[str, Any] | None = None) -> dict[str, Any]:
+def _state_config(thread_id: str, checkpoint: dict[str, Any] | None = None) -> RunnableConfig:
     configurable: dict[str, Any] = {"thread_id": thread_id}
     for key, value in (checkpoint or {}).items():
         if value is not None and key != "thread_id":
@@ -126,8 +127,8 @@ class ThreadOps:
 
     @contextlib.asynccontextmanager
     async def graph_of(
-        self, thread: Thread, access: str, *, required: bool = True
-    ) -> AsyncIterator[Pregel | None]:
+        self, thread: Thread, access: AccessContext, *, required: bool = True
+    ) -> AsyncIterator[Graph | None]:
         """The thread's graph (from its metadata) with the checkpointer holding its state."""
         graph_id = thread["metadata"].get("graph_id")
         entry = self.graphs.get(graph_id) if graph_id else None
@@ -162,7 +163,7 @@ class ThreadOps:
                 return state_json(EMPTY_STATE)
             state = await graph.aget_state(
                 _state_config(thread_id, checkpoint), subgraphs=subgraphs
-            )  # type: ignore[arg-type]
+            )
         return state_json(state)
 
     async def history(
@@ -183,9 +184,9 @@ class ThreadOps:
             return [
                 state_json(s)
                 async for s in graph.aget_state_history(
-                    _state_config(thread_id, checkpoint),  # type: ignore[arg-type]
+                    _state_config(thread_id, checkpoint),
                     filter=metadata or None,
-                    before=_state_config(thread_id, before) if before else None,  # type: ignore[arg-type]
+                    before=_state_config(thread_id, before) if before else None,
                     limit=limit,
                 )
             ]
@@ -205,8 +206,8 @@ class ThreadOps:
         async with self.graph_of(thread, "threads.update") as graph:
             assert graph is not None
             config = _state_config(thread_id, checkpoint)
-            new_config = await graph.aupdate_state(config, values, as_node=as_node)  # type: ignore[arg-type]
-            state = await graph.aget_state(_state_config(thread_id))  # type: ignore[arg-type]
+            new_config = await graph.aupdate_state(config, values, as_node=as_node)
+            state = await graph.aget_state(_state_config(thread_id))
         mirror = thread_mirror(state)
         await self.storage.set_thread_state(
             thread_id, status=mirror["status"], values=mirror["values"],
@@ -214,14 +215,14 @@ class ThreadOps:
         )  # fmt: skip
         event = {"state": state_json(state), "thread_id": thread_id}
         self.worker.bus.publish_thread(thread_id, "state_update", serde.dumps(event))
-        return {"checkpoint": checkpoint_ref(new_config)}  # type: ignore[arg-type]
+        return {"checkpoint": checkpoint_ref(new_config)}
 
     async def apply_supersteps(self, thread: Thread, supersteps: list[dict[str, Any]]) -> None:
         async with self.graph_of(thread, "threads.update") as graph:
             assert graph is not None
             steps = [[_state_update(u) for u in step.get("updates", [])] for step in supersteps]
-            await graph.abulk_update_state(_state_config(thread["thread_id"]), steps)  # type: ignore[arg-type]
-            state = await graph.aget_state(_state_config(thread["thread_id"]))  # type: ignore[arg-type]
+            await graph.abulk_update_state(_state_config(thread["thread_id"]), steps)
+            state = await graph.aget_state(_state_config(thread["thread_id"]))
         mirror = thread_mirror(state)
         await self.storage.set_thread_state(
             thread["thread_id"], status=mirror["status"], values=mirror["values"],
@@ -265,7 +266,7 @@ class ThreadOps:
         now = iso()
         new_id = uuid7()
         copy: Thread = {
-            **source,  # type: ignore[typeddict-item]
+            **source,
             "thread_id": new_id,
             "created_at": now,
             "updated_at": now,

@@ -96,6 +96,6 @@ async def validate_webhook(url: str, webhooks: dict[str, Any]) -> None:
             )
         except (OSError, TimeoutError):
             raise _blocked("DNS resolution failed") from None
-        addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+        addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     for ip in addresses:
         _check_ip(ip, policy)

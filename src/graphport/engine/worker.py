@@ -148,7 +148,8 @@ class Worker:
         task = asyncio.get_running_loop().create_task(self._execute(run))
         self.active[run["run_id"]] = task
         self.running_threads[run["run_id"]] = run["thread_id"]
-        task.add_done_callback(lambda _t, rid=run["run_id"]: self._finished(rid))
+        run_id = run["run_id"]
+        task.add_done_callback(lambda _t: self._finished(run_id))
 
     def _finished(self, run_id: str) -> None:
         self.active.pop(run_id, None)

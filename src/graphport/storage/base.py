@@ -221,7 +221,7 @@ class Storage(abc.ABC):
     # Seconds without a heartbeat after which a process is considered dead.
     stale_after: float = 10.0
 
-    checkpointer: BaseCheckpointSaver
+    checkpointer: BaseCheckpointSaver[str]
     store: BaseStore
     location: str  # where the data lives, for the logs
 

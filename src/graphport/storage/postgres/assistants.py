@@ -62,7 +62,8 @@ def containment(column: str, filters: dict[str, Any]) -> tuple[str, list[Any]]:
     """SQL for the interface's containment: objects key by key, recursively (`@>`, which the
     GIN index serves), and any other value equal. `@>` alone would let an array contain a
     shorter one, so every array in `filters` is also compared for equality at its path."""
-    where, args = [f"{column} @> %s"], [jsonb(filters)]
+    where: list[str] = [f"{column} @> %s"]
+    args: list[Any] = [jsonb(filters)]
 
     def arrays(value: Any, path: list[str]) -> None:
         if isinstance(value, dict):
@@ -86,7 +87,8 @@ def _filters(
     metadata: dict[str, Any] | None,
     graph_ids: list[str] | None,
 ) -> tuple[str, list[Any]]:
-    where, args = ["true"], []
+    where: list[str] = ["true"]
+    args: list[Any] = []
     if graph_id is not None:
         where.append("graph_id = %s")
         args.append(graph_id)

@@ -57,6 +57,9 @@ class PostgresBase:
     """What every PostgreSQL mixin builds on."""
 
     _pool: Pool | None
+    # Set by the storage class (see `Storage`).
+    worker_id: str
+    stale_after: float
 
     @contextlib.asynccontextmanager
     async def _transaction(self, *, atomic: bool = True) -> AsyncIterator[Tx]:

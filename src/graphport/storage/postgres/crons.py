@@ -73,7 +73,8 @@ def _filters(
     enabled: bool | None,
     metadata: dict[str, Any] | None,
 ) -> tuple[str, list[Any]]:
-    where, args = ["true"], []
+    where: list[str] = ["true"]
+    args: list[Any] = []
     if assistant_id is not None:
         where.append("assistant_id = %s")
         args.append(assistant_id)

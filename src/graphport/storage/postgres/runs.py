@@ -157,6 +157,7 @@ class RunsMixin(PostgresBase):
                 locked = await lock_thread(tx, thread_id)
                 if locked is None:
                     raise errors.thread_not_found(thread_id)
+                old_metadata = locked["metadata"]
                 busy = await thread_busy(tx, thread_id)
             if busy and reject_if_busy:
                 raise errors.Conflict(BUSY_DETAIL)
@@ -185,7 +186,7 @@ class RunsMixin(PostgresBase):
                     " WHERE thread_id = %s",
                     (
                         ts(run["updated_at"]),
-                        jsonb(merge_patch(locked["metadata"], thread_metadata or {})),
+                        jsonb(merge_patch(old_metadata, thread_metadata or {})),
                         thread_id,
                     ),
                 )

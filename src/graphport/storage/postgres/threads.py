@@ -32,7 +32,8 @@ def _top_level(column: str, filters: dict[str, Any] | None) -> tuple[list[str], 
     (`@>` first: the GIN index can serve it, and equal values always contain each other)."""
     if not filters:
         return [], []
-    where, args = [f"{column} @> %s"], [jsonb(filters)]
+    where: list[str] = [f"{column} @> %s"]
+    args: list[Any] = [jsonb(filters)]
     for key, value in filters.items():
         where.append(f"{column} -> %s = %s")
         args += [text_in(str(key)), jsonb(value)]

@@ -121,6 +121,10 @@ class SqliteBase:
     """What every SQLite mixin builds on: `_submit` an operation to the connection thread."""
 
     _conn: Connection | None
+    # Set by the storage class (see `Storage`).
+    shared: bool
+    worker_id: str
+    stale_after: float
 
     def _submit(self, fn: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
         assert self._conn is not None, "storage is not open"

@@ -82,7 +82,8 @@ def _filters(
     enabled: bool | None,
     metadata: dict[str, Any] | None,
 ) -> tuple[str, list[Any]]:
-    where, args = ["1=1"], []
+    where: list[str] = ["1=1"]
+    args: list[Any] = []
     if assistant_id is not None:
         where.append("assistant_id = ?")
         args.append(assistant_id)
