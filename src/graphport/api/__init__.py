@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from graphport.api import a2a, assistants, crons, mcp, protocol, runs, store, system, threads
 
-META = [
+META: list[BaseRoute] = [
     Route("/", system.ok, methods=["GET"]),
     Route("/info", system.info, methods=["GET"]),
 ]

@@ -252,7 +252,7 @@ async def _list(engine: RunEngine, assistant: Assistant, params: dict[str, Any])
     else:
         threads = await agents.threads_of(engine, assistant["assistant_id"], size)
         contexts = [(t, t) for t in threads]
-    tasks = []
+    tasks: list[dict[str, Any]] = []
     for ctx, thread_id in contexts:
         for run in await agents.runs_of(engine, thread_id, size):
             if run["assistant_id"] != assistant["assistant_id"] or len(tasks) >= size:
