@@ -151,3 +151,16 @@ def test_disable_a2a(tmp_path, server: Server) -> None:
         assert httpx.get(f"{srv.url}/a2a/echo").status_code == 404
     finally:
         srv.stop()
+
+
+def test_an_interrupt_asks_for_input_and_the_next_message_answers(http: httpx.Client) -> None:
+    context = str(uuid.uuid4())
+    ask = {"role": "user", "messageId": "m", "contextId": context,
+           "parts": [{"kind": "data", "data": {"messages": ["q"]}}]}  # fmt: skip
+    waiting = call(http, "hitl", "message/send", {"message": ask})["result"]
+    assert waiting["status"]["state"] == "input-required"
+    assert waiting["status"]["message"]["parts"][0]["data"][0]["value"] == "what?"
+    answer = text_message("yes", contextId=context)
+    done = call(http, "hitl", "message/send", {"message": answer})["result"]
+    assert done["status"]["state"] == "completed"
+    assert done["artifacts"][0]["parts"][0]["data"] == {"messages": ["q", "yes"]}

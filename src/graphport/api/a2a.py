@@ -161,6 +161,18 @@ async def _task(
     return shapes.task(context_id, tid, shapes.status("completed"), history, [art])
 
 
+async def _graph_input(
+    engine: RunEngine, assistant: Assistant, text: str, data: dict[str, Any]
+) -> dict[str, Any]:
+    """A chat graph takes the text as the user's message; others take the data parts."""
+    if agents.is_message_list(await agents.input_schema(engine, assistant)) and text:
+        return {**data, "messages": [{"role": "user", "content": text}]}
+    if data:
+        return data
+    needed = "This assistant takes a data part: an object matching its input schema"
+    raise RpcError(CONTENT_NOT_SUPPORTED, needed)
+
+
 async def _start(
     engine: RunEngine, assistant: Assistant, params: dict[str, Any], *, subscribe: bool
 ) -> tuple[str, Run, Any, Any]:
@@ -173,23 +185,18 @@ async def _start(
         raise RpcError(INVALID_PARAMS, "Message must contain at least one part")
     msg = shapes.normalise_message(msg)
     text, data = shapes.incoming_parts(msg)
-    chat = agents.is_message_list(await agents.input_schema(engine, assistant))
-    if chat and text:
-        graph_input: dict[str, Any] = {**data, "messages": [{"role": "user", "content": text}]}
-    elif data:
-        graph_input = data
-    else:
-        raise RpcError(
-            CONTENT_NOT_SUPPORTED,
-            "This assistant takes a data part: an object matching its input schema",
-        )
     context_id = msg.get("contextId")
     if not isinstance(context_id, str) or not context_id:
         context_id = str(uuid.uuid4())
+    thread_id = thread_of(context_id)
+    resume = None
+    if await agents.waiting_on_interrupt(engine, thread_id):  # an input-required task: answered
+        resume = {"resume": data or text}
+    graph_input = await _graph_input(engine, assistant, text, data) if resume is None else None
     asked = {"parts": msg["parts"], "messageId": msg.get("messageId")}
     run, done, queue = await agents.start_run(
-        engine, assistant, graph_input, thread_id=thread_of(context_id), subscribe=subscribe,
-        metadata={"a2a_message": asked, "a2a_context_id": context_id},
+        engine, assistant, graph_input, thread_id=thread_id, subscribe=subscribe,
+        metadata={"a2a_message": asked, "a2a_context_id": context_id}, command=resume,
     )  # fmt: skip
     return context_id, run, done, queue
 

@@ -99,14 +99,19 @@ async def start_run(
     thread_id: str | None = None,
     subscribe: bool = False,
     metadata: dict[str, Any] | None = None,
+    command: dict[str, Any] | None = None,
 ) -> tuple[Run, asyncio.Future[bytes], asyncio.Queue[Event | None] | None]:
-    """Queue a run of the assistant: stateless without a thread, else on it (created if new).
-    Returns the run, a future of its result body and, with `subscribe`, its live events."""
+    """Queue a run of the assistant: stateless without a thread, else on it (created if new);
+    with `command`, that instead of the input. Returns the run, a future of its result body
+    and, with `subscribe`, its live events."""
     body: dict[str, Any] = {
         "assistant_id": assistant["assistant_id"],
-        "input": graph_input,
         "stream_mode": ["values", "messages-tuple"] if subscribe else ["values"],
     }
+    if command is not None:
+        body["command"] = command
+    else:
+        body["input"] = graph_input
     if thread_id is not None:
         body["if_not_exists"] = "create"
     if metadata:
@@ -139,6 +144,12 @@ async def threads_of(engine: RunEngine, assistant_id: str, limit: int) -> list[s
         metadata={"assistant_id": assistant_id}, limit=limit
     )
     return [t["thread_id"] for t in found]
+
+
+async def waiting_on_interrupt(engine: RunEngine, thread_id: str) -> bool:
+    """Whether the thread stopped on an interrupt nobody has answered yet."""
+    thread = await engine.storage.get_thread(thread_id)
+    return bool(thread and thread.get("status") == "interrupted" and thread.get("interrupts"))
 
 
 async def thread_values(engine: RunEngine, thread_id: str) -> dict[str, Any]:
