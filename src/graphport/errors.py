@@ -66,7 +66,3 @@ class BodyTooLarge(GraphportError):
 
 def thread_not_found(thread_id: str) -> NotFound:
     return NotFound(f"Thread with ID {thread_id} not found")
-
-
-def assistant_not_found(assistant_id: str) -> NotFound:
-    return NotFound(f"Assistant with ID {assistant_id} not found")

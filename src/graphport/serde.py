@@ -34,8 +34,3 @@ def dumps(value: Any) -> bytes:
 
 def loads(data: bytes | str) -> Any:
     return orjson.loads(data)
-
-
-def to_json_value(value: Any) -> Any:
-    """`value` as plain JSON types (what a client would read back)."""
-    return orjson.loads(dumps(value))

@@ -188,13 +188,6 @@ class RunEngine:
             raise
         return run, done, queue
 
-    async def create_stateless(
-        self, body: dict[str, Any], request_id: str
-    ) -> tuple[Run, asyncio.Future[bytes]]:
-        """Create a run on a new thread; return it and a future of its result body."""
-        run, done, _ = await self.create_run(None, body, request_id)
-        return run, done
-
     async def supersede(self, thread_id: str, action: str, by_run: str) -> None:
         """Cancel the thread's in-flight runs for a new one (multitask interrupt / rollback)."""
         for run in await self.storage.inflight_runs(thread_id):

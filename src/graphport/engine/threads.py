@@ -117,7 +117,6 @@ class ThreadOps:
         self.storage = storage
         self.graphs = graphs
         self.worker = worker
-        self._sweeper: asyncio.Task[None] | None = None
 
     async def require(self, thread_id: str) -> Thread:
         thread = await self.storage.get_thread(thread_id)

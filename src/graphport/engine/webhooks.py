@@ -31,11 +31,6 @@ from graphport.storage.base import PendingWebhook, Storage, WebhookAttempt
 log = logging.getLogger("graphport.webhooks")
 
 SIGNATURE_HEADER = "x-graphport-signature"
-ALLOWED_FIELDS = (
-    "run_id", "thread_id", "assistant_id", "created_at", "updated_at", "metadata", "kwargs",
-    "multitask_strategy", "status", "run_started_at", "run_ended_at", "webhook_sent_at",
-    "values", "error",
-)  # fmt: skip
 _TEMPLATE = re.compile(r"\$\{\{\s*env\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _MAX_REDIRECTS = 3
 
