@@ -1,4 +1,7 @@
-"""List the functions under src/ longer than N lines (default 60): `python scripts/long_functions.py [N]`."""
+"""List the functions under src/ longer than N lines (default 60).
+
+Usage: python scripts/long_functions.py [N]
+"""
 
 from __future__ import annotations
 

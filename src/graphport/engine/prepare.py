@@ -72,49 +72,81 @@ def new_run(
     req_context = body.get("context") or None
     if req_context:
         req_configurable = dict(req_context)
-    asst_config = assistant["config"]
-    thread_meta = thread["metadata"] if thread else {}
-    thread_configurable = (thread["config"].get("configurable") if thread else None) or {}
-
     metadata = {
         **assistant["metadata"],
-        **_without(thread_meta, RESERVED_METADATA),
+        **_without(thread["metadata"] if thread else {}, RESERVED_METADATA),
         **(req_config.get("metadata") or {}),
         **_without(body.get("metadata"), RESERVED_METADATA),
         "assistant_id": assistant["assistant_id"],
     }
-    checkpoint = {k: v for k, v in (body.get("checkpoint") or {}).items() if k != "thread_id"}
-    if body.get("checkpoint_id"):
-        checkpoint["checkpoint_id"] = body["checkpoint_id"]
     configurable = {
-        **(asst_config.get("configurable") or {}),
-        **thread_configurable,
+        **(assistant["config"].get("configurable") or {}),
+        **((thread["config"].get("configurable") if thread else None) or {}),
         **req_configurable,
         **(headers or {}),
-        **checkpoint,
-        "run_id": run_id,
-        "thread_id": thread_id,
-        "graph_id": assistant["graph_id"],
-        "assistant_id": assistant["assistant_id"],
+        **_checkpoint_of(body),
+        **_server_configurable(assistant, run_id, thread_id, request_id),
         "user_id": req_configurable.get("user_id", ""),
-        "langgraph_auth_user": None,
-        "langgraph_auth_user_id": "",
-        "langgraph_auth_permissions": [],
-        "langgraph_request_id": request_id,
     }
     config = {
-        **{k: v for k, v in asst_config.items() if k != "configurable"},
+        **{k: v for k, v in assistant["config"].items() if k != "configurable"},
         **req_config,
         "configurable": configurable,
         "metadata": metadata,
     }
     mirrored = req_context or {k: v for k, v in req_configurable.items() if k not in SERVER_KEYS}
     context = {**(assistant.get("context") or {}), **mirrored}
+    return {
+        "run_id": run_id,
+        "thread_id": thread_id,
+        "assistant_id": assistant["assistant_id"],
+        "metadata": metadata,
+        "status": "pending",
+        "kwargs": _run_kwargs(body, config, context, temporary, bool(req_context)),
+        "multitask_strategy": body.get("multitask_strategy") or "enqueue",
+        "created_at": created_at,
+        "updated_at": updated_at,
+        "langsmith_session_name": None,
+    }
+
+
+def _checkpoint_of(body: dict[str, Any]) -> dict[str, Any]:
+    """The checkpoint the run starts from (`checkpoint`, `checkpoint_id` winning)."""
+    checkpoint = {k: v for k, v in (body.get("checkpoint") or {}).items() if k != "thread_id"}
+    if body.get("checkpoint_id"):
+        checkpoint["checkpoint_id"] = body["checkpoint_id"]
+    return checkpoint
+
+
+def _server_configurable(
+    assistant: Assistant, run_id: str, thread_id: str, request_id: str
+) -> dict[str, Any]:
+    """The `configurable` keys the server sets over whatever the client sent."""
+    return {
+        "run_id": run_id,
+        "thread_id": thread_id,
+        "graph_id": assistant["graph_id"],
+        "assistant_id": assistant["assistant_id"],
+        "langgraph_auth_user": None,
+        "langgraph_auth_user_id": "",
+        "langgraph_auth_permissions": [],
+        "langgraph_request_id": request_id,
+    }
+
+
+def _run_kwargs(
+    body: dict[str, Any],
+    config: dict[str, Any],
+    context: dict[str, Any],
+    temporary: bool,
+    context_provided: bool,
+) -> dict[str, Any]:
+    """What the worker needs to call the graph, as stored on the run."""
     stream_mode = body.get("stream_mode", ["values"])
     command = body.get("command") or None
     if command:
         command = {k: v for k, v in command.items() if v is not None or k == "resume"}
-    kwargs = {
+    return {
         "input": body.get("input"),
         "command": command,
         "config": config,
@@ -129,19 +161,7 @@ def new_run(
         "resumable": bool(body.get("stream_resumable", False)),
         "checkpoint_during": body.get("checkpoint_during", True),
         "durability": durability_of(body),
-        "context_provided": bool(req_context),
-    }
-    return {
-        "run_id": run_id,
-        "thread_id": thread_id,
-        "assistant_id": assistant["assistant_id"],
-        "metadata": metadata,
-        "status": "pending",
-        "kwargs": kwargs,
-        "multitask_strategy": body.get("multitask_strategy") or "enqueue",
-        "created_at": created_at,
-        "updated_at": updated_at,
-        "langsmith_session_name": None,
+        "context_provided": context_provided,
     }
 
 
