@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 
 from graphport.bus.cluster import ClusterBus
-from graphport.bus.memory import END
+from graphport.events import END
 
 
 class Loopback:

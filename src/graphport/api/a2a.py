@@ -23,9 +23,9 @@ from graphport.api import a2a_shapes as shapes
 from graphport.api import jsonrpc
 from graphport.api.jsonrpc import INVALID_PARAMS, METHOD_NOT_FOUND, RpcError
 from graphport.api.responses import JSONResponse
-from graphport.bus.memory import END
 from graphport.engine import agents
 from graphport.engine.runs import RunEngine
+from graphport.events import END
 from graphport.models import Assistant, Run
 
 TASK_NOT_FOUND, NOT_CANCELABLE, PUSH_NOT_SUPPORTED, CONTENT_NOT_SUPPORTED = (

@@ -24,13 +24,13 @@ from graphport.api.bodies import path_uuid
 from graphport.api.responses import JSONResponse
 from graphport.api.runs import configurable_headers
 from graphport.api.sse import EventStreamResponse
-from graphport.bus.memory import END, Event
 from graphport.engine.protocol import ProtocolHub, envelope_error
 from graphport.engine.protocol_log import (
     SubscriptionError,
     parse_subscription,
     stream_error_detail,
 )
+from graphport.events import END, Event
 
 INVALID_JSON = "Protocol commands must be valid JSON."
 

@@ -16,9 +16,9 @@ from graphport.api import schemas
 from graphport.api.bodies import json_body, path_uuid, query_flag, query_int, validate
 from graphport.api.responses import JSONResponse, WaitResponse
 from graphport.api.sse import EventStreamResponse, frame
-from graphport.bus.memory import END, Event, event_seq
 from graphport.engine.feedback import check_feedback_body
 from graphport.engine.runs import RunEngine
+from graphport.events import END, Event, event_seq
 from graphport.models import TERMINAL_RUN_STATUSES, Run, iso, public_run
 
 RUN_NOT_FOUND_EVENT = b'{"error":"HTTPException","message":"404: Run not found"}'

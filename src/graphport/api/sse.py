@@ -14,7 +14,7 @@ from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
-from graphport.bus.memory import END, Event
+from graphport.events import END, Event
 
 HEARTBEAT = b": heartbeat\r\n\r\n"
 SSE_HEADERS = [

@@ -13,9 +13,9 @@ from graphport import errors
 from graphport.api.bodies import json_body, path_uuid, query_flag, query_int
 from graphport.api.responses import JSONResponse
 from graphport.api.sse import EventStreamResponse
-from graphport.bus.memory import Event
 from graphport.engine.runs import RunEngine
 from graphport.engine.threads import ThreadOps
+from graphport.events import Event
 from graphport.models import THREAD_SORT_FIELDS, Thread, iso, uuid7
 
 THREAD_FIELDS = frozenset(

@@ -27,7 +27,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Protocol
 
-from graphport.bus.memory import END, Event, MemoryBus, _RunLog
+from graphport.bus.memory import MemoryBus, _RunLog
+from graphport.events import END, Event
 
 log = logging.getLogger("graphport.bus")
 

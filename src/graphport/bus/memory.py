@@ -16,15 +16,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-END = None  # the sentinel a subscriber's queue receives when the run has ended
-
-
-@dataclass(slots=True)
-class Event:
-    id: str
-    seq: int
-    event: str
-    data: bytes
+from graphport.events import END, Event
 
 
 @dataclass
@@ -33,19 +25,6 @@ class _RunLog:
     seq: int = 0
     events: list[Event] = field(default_factory=list)
     ended: bool = False
-
-
-def event_seq(last_event_id: str) -> int:
-    """The sequence number inside a `Last-Event-ID` (`<ms>-<seq>`, or a bare number)."""
-    text = last_event_id.strip()
-    try:
-        return int(text)  # "0" and "-1" replay everything
-    except ValueError:
-        pass
-    try:
-        return int(text.rsplit("-", 1)[-1])
-    except ValueError:
-        return -1
 
 
 class MemoryBus:

@@ -15,8 +15,8 @@ from typing import Any
 import orjson
 
 from graphport import errors
-from graphport.bus.memory import Event
 from graphport.engine.runs import RunEngine
+from graphport.events import Event
 from graphport.models import Assistant, Run
 
 PAGE = 100

@@ -23,7 +23,6 @@ from typing import Any
 import orjson
 
 from graphport import errors
-from graphport.bus.memory import END, Event
 from graphport.engine.executor import PROTOCOL_MODE
 from graphport.engine.protocol_events import RUN_ENDED, Translator
 from graphport.engine.protocol_log import (
@@ -35,6 +34,7 @@ from graphport.engine.protocol_log import (
     subscription_message,
 )
 from graphport.engine.runs import RunEngine
+from graphport.events import END, Event
 from graphport.models import Run
 
 log = logging.getLogger("graphport.protocol")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graphport import serde
-from graphport.bus.memory import Event
+from graphport.events import Event
 
 CHANNELS = ("values", "updates", "messages", "tools", "custom", "lifecycle", "input", "tasks")
 # accepted, though not listed in the reference's message: langgraph-sdk subscribes to it

@@ -8,11 +8,12 @@ from datetime import datetime
 from typing import Any
 
 from graphport import errors, serde
-from graphport.bus.memory import Event, MemoryBus
+from graphport.bus.memory import MemoryBus
 from graphport.config import Settings
 from graphport.engine.prepare import RESERVED_CONFIGURABLE, new_run, new_run_thread
 from graphport.engine.webhook_policy import validate_webhook
 from graphport.engine.worker import Worker
+from graphport.events import Event
 from graphport.graphs import GraphEntry
 from graphport.models import TERMINAL_RUN_STATUSES, Assistant, Run, Thread, iso, uuid7
 from graphport.storage import Storage
