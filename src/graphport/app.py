@@ -25,9 +25,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from graphport import errors
 from graphport.api import route_table
 from graphport.api.responses import error_response
-from graphport.bus.cluster import ClusterBus, Transport
+from graphport.bus.cluster import ClusterBus
 from graphport.bus.memory import MemoryBus
-from graphport.bus.transports import PostgresNotify, RedisPubSub, UnixDatagrams
+from graphport.bus.transports import transport_for
 from graphport.config import Settings
 from graphport.engine.crons import CronScheduler
 from graphport.engine.feedback import FeedbackLinks
@@ -39,8 +39,6 @@ from graphport.engine.worker import Worker
 from graphport.graphs import GraphEntry, load_graphs
 from graphport.http_app import combine_lifespans, compose, load_custom_app
 from graphport.storage import Storage, open_storage
-from graphport.storage.postgres import PostgresStorage
-from graphport.storage.sqlite import SqliteStorage
 
 log = logging.getLogger("graphport")
 
@@ -131,21 +129,12 @@ def _cors(settings: Settings) -> Middleware:
 
 
 def _bus(settings: Settings, storage: Storage) -> MemoryBus:
-    """One process: a MemoryBus. Several sharing the database: a ClusterBus over Unix
-    sockets (a SQLite file), Redis pub/sub when a Redis URL is given, else PostgreSQL's own
-    LISTEN/NOTIFY."""
+    """One process: a MemoryBus. Several sharing the database: a ClusterBus over the
+    transport that reaches the others (see `transport_for`)."""
     retention, max_events = settings.stream_retention, settings.stream_max_events
     if not storage.shared:
         return MemoryBus(retention, max_events)
-    transport: Transport
-    if isinstance(storage, SqliteStorage):  # processes of one machine
-        transport = UnixDatagrams(storage.bus_dir)
-    else:
-        assert isinstance(storage, PostgresStorage)
-        if settings.redis_url:
-            transport = RedisPubSub(settings.redis_url, storage.bus_channel)
-        else:
-            transport = PostgresNotify(storage.url, storage.bus_channel)
+    transport = transport_for(storage.peers(), settings.redis_url)
     return ClusterBus(transport, retention, max_events, origin=storage.worker_id)
 
 
@@ -167,15 +156,12 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
         bus = _bus(settings, storage)
         webhooks = WebhookSender(storage, settings.webhooks)
         await webhooks.start()
-        worker = Worker(settings, storage, graphs, bus, webhooks)
-        if isinstance(bus, ClusterBus):
-            bus.on_wake = worker.nudge
-            bus.on_cancel = worker.cancel
-        await bus.start()
-        worker.feedback = FeedbackLinks(
+        feedback = FeedbackLinks(
             await storage.server_secret(), settings.base_url, settings.feedback_ttl
         )
-        app.state.feedback = worker.feedback
+        worker = Worker(settings, storage, graphs, bus, webhooks, feedback)
+        await bus.start(worker)
+        app.state.feedback = feedback
         engine = RunEngine(settings, storage, graphs, bus, worker)
         app.state.settings = settings
         app.state.engine = engine

@@ -106,12 +106,24 @@ async def test_thread_followers_get_run_events_and_state_updates() -> None:
 
 
 async def test_wake_and_cancel_reach_the_other_process_not_the_sender() -> None:
-    a, b, _, _ = await pair()
+    hub: list[Loopback] = []
+    a, b = ClusterBus(Loopback(hub)), ClusterBus(Loopback(hub))
     woken: list[str] = []
     cancelled: list[tuple[str, str]] = []
-    a.on_wake = lambda: woken.append("a")
-    b.on_wake = lambda: woken.append("b")
-    b.on_cancel = lambda run_id, action: cancelled.append((run_id, action))
+
+    class Listener:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def nudge(self) -> None:
+            woken.append(self.name)
+
+        def cancel(self, run_id: str, reason: str) -> bool:
+            cancelled.append((run_id, reason))
+            return True
+
+    await a.start(Listener("a"))
+    await b.start(Listener("b"))
     a.wake_others()
     a.cancel_elsewhere("r9", "rollback")
     await settle()

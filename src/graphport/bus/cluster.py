@@ -27,7 +27,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Protocol
 
-from graphport.bus.memory import MemoryBus, _RunLog
+from graphport.bus.memory import Listener, MemoryBus, _RunLog
 from graphport.events import END, Event
 
 log = logging.getLogger("graphport.bus")
@@ -57,15 +57,14 @@ class ClusterBus(MemoryBus):
         # this process's name on the bus: its storage `worker_id`, so that follows of a process
         # that stopped heartbeating can be forgotten (`keep_only`)
         self.origin = origin or uuid.uuid4().hex
-        # set by the worker
-        self.on_wake: Callable[[], None] = lambda: None
-        self.on_cancel: Callable[[str, str], object] = lambda run_id, action: None
+        self._listener: Listener | None = None
         self._executing: set[str] = set()  # runs whose events this process produces
         self._followed_runs: dict[str, set[str]] = defaultdict(set)  # run -> other processes
         self._followed_threads: dict[str, set[str]] = defaultdict(set)  # thread -> processes
         self._resumable: set[str] = set()
 
-    async def start(self) -> None:
+    async def start(self, listener: Listener | None = None) -> None:
+        self._listener = listener
         await self.transport.start(self._receive)
 
     async def stop(self) -> None:
@@ -158,10 +157,12 @@ class ClusterBus(MemoryBus):
         handler(self, key, origin, rest)
 
     def _on_wake(self, key: str, origin: str, rest: str) -> None:
-        self.on_wake()
+        if self._listener is not None:
+            self._listener.nudge()
 
     def _on_cancel(self, run_id: str, origin: str, action: str) -> None:
-        self.on_cancel(run_id, action)
+        if self._listener is not None:
+            self._listener.cancel(run_id, action)
 
     def _on_follow_run(self, run_id: str, origin: str, rest: str) -> None:
         self._followed_runs[run_id].add(origin)

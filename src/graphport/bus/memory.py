@@ -15,8 +15,17 @@ import asyncio
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from graphport.events import END, Event
+
+
+class Listener(Protocol):
+    """What another process may ask of this one: claim runs that became due, cancel a run."""
+
+    def nudge(self) -> None: ...
+
+    def cancel(self, run_id: str, reason: str) -> object: ...
 
 
 @dataclass
@@ -164,7 +173,10 @@ class MemoryBus:
 
     # -- other processes (see cluster.py; with one process there are none) ------------------
 
-    async def start(self) -> None:
+    async def start(self, listener: Listener | None = None) -> None:
+        """Start listening; `listener` is told what other processes ask of this one (with one
+        process, nobody asks). Handed here, not to the constructor, because the worker that
+        listens is itself built with this bus."""
         return None
 
     async def stop(self) -> None:

@@ -25,6 +25,9 @@ from typing import Any
 
 import psycopg
 
+from graphport.bus.cluster import Transport
+from graphport.storage.base import Peers
+
 log = logging.getLogger("graphport.bus")
 
 WAKE = "w||-|"  # delivered locally after a reconnect: something may have been missed
@@ -69,6 +72,18 @@ async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
     for task in tasks:
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
+
+
+def transport_for(peers: Peers, redis_url: str | None) -> Transport:
+    """Sockets for processes of one machine (a SQLite file), Redis pub/sub when a Redis URL is
+    given, else PostgreSQL's own LISTEN/NOTIFY."""
+    if peers.socket_dir is not None:
+        return UnixDatagrams(peers.socket_dir)
+    if redis_url:
+        return RedisPubSub(redis_url, peers.channel)
+    if peers.database_url is None:
+        raise ValueError("storage names no way to reach the processes it is shared with")
+    return PostgresNotify(peers.database_url, peers.channel)
 
 
 class PostgresNotify(_Sender):

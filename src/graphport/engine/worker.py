@@ -39,10 +39,11 @@ class Worker:
         graphs: dict[str, GraphEntry],
         bus: MemoryBus,
         webhooks: WebhookSender,
+        feedback: FeedbackLinks | None = None,
     ) -> None:
         self.settings = settings
         self.webhooks = webhooks
-        self.feedback: FeedbackLinks | None = None  # set once the server secret is read
+        self.feedback = feedback  # feedback links, when runs ask for them
         self.storage = storage
         self.graphs = graphs
         self.bus = bus

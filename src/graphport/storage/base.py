@@ -211,6 +211,16 @@ class Capability(enum.Enum):
     DURABLE = "durable"
 
 
+@dataclass(frozen=True)
+class Peers:
+    """How this process reaches the others sharing its database (for the bus to pick its
+    transport): a directory of sockets on one machine, or the PostgreSQL database itself."""
+
+    socket_dir: str | None = None  # processes sharing one SQLite file
+    database_url: str | None = None  # processes sharing one PostgreSQL database
+    channel: str = ""  # the database's own channel name (NOTIFY, Redis)
+
+
 class Storage(abc.ABC):
     """Async storage of assistants, threads and runs."""
 
@@ -224,6 +234,10 @@ class Storage(abc.ABC):
     checkpointer: BaseCheckpointSaver[str]
     store: BaseStore
     location: str  # where the data lives, for the logs
+
+    def peers(self) -> Peers:
+        """How to reach the other processes sharing this database (when `shared`; after open)."""
+        return Peers()
 
     @property
     def capabilities(self) -> frozenset[Capability]:

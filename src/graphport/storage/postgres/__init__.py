@@ -23,7 +23,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from graphport import errors
-from graphport.storage.base import Storage
+from graphport.storage.base import Peers, Storage
 from graphport.storage.postgres.assistants import AssistantsMixin
 from graphport.storage.postgres.connection import PostgresBase, wrap_errors
 from graphport.storage.postgres.crons import CronsMixin
@@ -82,6 +82,9 @@ class PostgresStorage(
         self.bus_channel = ""
         self.min_size, self.max_size = min_size, max_size
         self._pool = None
+
+    def peers(self) -> Peers:
+        return Peers(database_url=self.url, channel=self.bus_channel)
 
     async def open(self) -> None:
         from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver

@@ -15,7 +15,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from graphport.storage.base import Storage
+from graphport.storage.base import Peers, Storage
 from graphport.storage.sqlite.assistants import AssistantsMixin
 from graphport.storage.sqlite.connection import Connection
 from graphport.storage.sqlite.crons import CronsMixin
@@ -48,6 +48,9 @@ class SqliteStorage(
         self._assistant_cache = {}
         self._saver_conn: Any = None
         self._store_conn: Any = None
+
+    def peers(self) -> Peers:
+        return Peers(socket_dir=self.bus_dir)
 
     async def open(self) -> None:
         if self.path != ":memory:":
