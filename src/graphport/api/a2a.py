@@ -298,7 +298,7 @@ async def _stream_events(
                 note = shapes.message("agent", [shapes.text_part(text)], context_id, tid)
                 yield shapes.status_update(context_id, tid, shapes.status("working", note))
     finally:
-        engine.bus.unsubscribe(run["run_id"], queue)
+        engine.unsubscribe(run["run_id"], queue)
     result = await done
     ended = await agents.get_run(engine, run["thread_id"], run["run_id"]) or run
     task = await _task(engine, assistant, ended, context_id, result)

@@ -18,8 +18,8 @@ from graphport.api.responses import JSONResponse, WaitResponse
 from graphport.api.sse import EventStreamResponse, frame
 from graphport.engine.feedback import check_feedback_body
 from graphport.engine.runs import RunEngine
-from graphport.events import END, Event, event_seq
-from graphport.models import TERMINAL_RUN_STATUSES, Run, iso, public_run
+from graphport.events import Event
+from graphport.models import Run, iso, public_run
 
 RUN_NOT_FOUND_EVENT = b'{"error":"HTTPException","message":"404: Run not found"}'
 RUN_FIELDS = frozenset(
@@ -133,7 +133,7 @@ async def _stream(request: Request, *, stateful: bool) -> EventStreamResponse:
         },
         heartbeat=request.app.state.settings.keepalive_seconds,
         with_ids=bool(body.get("stream_resumable")),
-        on_close=lambda: engine.bus.unsubscribe(run_id, queue),
+        on_close=lambda: engine.unsubscribe(run_id, queue),
         on_disconnect=_cancel_on_disconnect(engine, run_id, body.get("on_disconnect") == "cancel"),
     )
 
@@ -174,12 +174,6 @@ async def create_batch(request: Request) -> Response:
     return JSONResponse(runs)
 
 
-NO_RUNS_TO_CANCEL = (
-    "No matching runs to cancel. Please verify the thread ID and run IDs are correct, and the "
-    "runs haven't been deleted or completed."
-)
-
-
 def _action(request: Request) -> str:
     action = request.query_params.get("action", "interrupt")
     if action not in ("interrupt", "rollback"):
@@ -190,16 +184,10 @@ def _action(request: Request) -> str:
 async def cancel_run(request: Request) -> Response:
     thread_id = path_uuid(request.path_params["thread_id"], "thread")
     run_id = path_uuid(request.path_params["run_id"], "run")
-    action = _action(request)
-    engine = _engine(request)
-    run = await engine.storage.get_run(thread_id, run_id)
-    if run is None or run["status"] in TERMINAL_RUN_STATUSES:
-        raise errors.NotFound(NO_RUNS_TO_CANCEL)
-    if query_flag(request, "wait"):
-        done = engine.bus.wait_done(run_id)
-        await engine.cancel_run(run, action)
-        return Response(await done, media_type="application/json")
-    await engine.cancel_run(run, action)
+    wait = query_flag(request, "wait")
+    body = await _engine(request).cancel(thread_id, run_id, _action(request), wait=wait)
+    if body is not None:
+        return Response(body, media_type="application/json")
     return Response(status_code=202)
 
 
@@ -218,41 +206,24 @@ async def cancel_many(request: Request) -> Response:
         if status not in ("pending", "running", "all"):
             raise errors.ValidationFailed(f"Invalid status: {status}")
         statuses = ["pending", "running"] if status == "all" else [status]
-        runs = await engine.storage.runs_with_status(statuses)
+        await engine.cancel_matching(action, statuses=statuses)
     elif thread_id and run_ids:
-        thread_id = path_uuid(str(thread_id), "thread")
-        runs = [
-            r
-            for rid in run_ids
-            if (r := await engine.storage.get_run(thread_id, path_uuid(str(rid), "run")))
-            and r["status"] not in TERMINAL_RUN_STATUSES
-        ]
-        if not runs:
-            raise errors.NotFound(NO_RUNS_TO_CANCEL)
+        await engine.cancel_matching(
+            action,
+            thread_id=path_uuid(str(thread_id), "thread"),
+            run_ids=[path_uuid(str(rid), "run") for rid in run_ids],
+        )
     else:
         raise errors.ValidationFailed(
             "Must provide either a status, an assistant_id, or both 'thread_id' and 'run_ids'"
         )
-    for run in runs:
-        await engine.cancel_run(run, action)
     return Response(status_code=204)
 
 
 async def delete_run(request: Request) -> Response:
     thread_id = path_uuid(request.path_params["thread_id"], "thread")
     run_id = path_uuid(request.path_params["run_id"], "run")
-    engine = _engine(request)
-    run = await engine.storage.get_run(thread_id, run_id)
-    if run is None:
-        if await engine.storage.get_thread(thread_id) is None:
-            raise errors.thread_not_found(thread_id)
-        raise errors.NotFound()
-    if run["status"] not in TERMINAL_RUN_STATUSES:
-        done = engine.bus.wait_done(run_id)
-        await engine.cancel_run(run, "rollback")
-        await done
-    await engine.storage.delete_run(thread_id, run_id)
-    await engine.storage.delete_run_checkpoints(thread_id, run_id)
+    await _engine(request).delete(thread_id, run_id)
     return Response(status_code=204)
 
 
@@ -350,24 +321,16 @@ async def join_stream(request: Request) -> Response | EventStreamResponse:
     thread_id = path_uuid(request.path_params["thread_id"], "thread")
     run_id = path_uuid(request.path_params["run_id"], "run")
     engine = _engine(request)
-    bus = engine.bus
-    last = request.headers.get("last-event-id")
-    queue = bus.subscribe(run_id, event_seq(last) if last else None)
-    run = await engine.storage.get_run(thread_id, run_id)
+    run, queue = await engine.follow(thread_id, run_id, request.headers.get("last-event-id"))
     headers = {
         "location": f"/threads/{thread_id}/runs/{run_id}/stream",
         "content-location": f"/threads/{thread_id}/runs/{run_id}",
     }
     settings = request.app.state.settings
     if run is None:
-        bus.unsubscribe(run_id, queue)
-        queue.put_nowait(END)
         missing = frame("error", RUN_NOT_FOUND_EVENT)
         return EventStreamResponse(queue, headers, heartbeat=settings.keepalive_seconds,
                                    with_ids=False, first=[missing])  # fmt: skip
-    if run["status"] in TERMINAL_RUN_STATUSES and not bus.ended(run_id):
-        bus.unsubscribe(run_id, queue)
-        queue.put_nowait(END)
     on_disconnect = None
     if query_flag(request, "cancel_on_disconnect"):
 
@@ -380,6 +343,6 @@ async def join_stream(request: Request) -> Response | EventStreamResponse:
         heartbeat=settings.keepalive_seconds,
         with_ids=bool(run["kwargs"].get("resumable")),
         modes=stream_modes(request),
-        on_close=lambda: bus.unsubscribe(run_id, queue),
+        on_close=lambda: engine.unsubscribe(run_id, queue),
         on_disconnect=on_disconnect,
     )

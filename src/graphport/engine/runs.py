@@ -13,7 +13,7 @@ from graphport.config import Settings
 from graphport.engine.prepare import RESERVED_CONFIGURABLE, new_run, new_run_thread
 from graphport.engine.webhook_policy import validate_webhook
 from graphport.engine.worker import Worker
-from graphport.events import Event
+from graphport.events import END, Event, event_seq
 from graphport.graphs import GraphEntry
 from graphport.models import TERMINAL_RUN_STATUSES, Assistant, Run, Thread, iso, uuid7
 from graphport.storage import Storage
@@ -21,6 +21,10 @@ from graphport.storage import Storage
 # A join of a run nobody knows: the reference answers 200 with this body (the SDK's reconnect
 # path depends on the shape).
 MULTITASK_STRATEGIES = ("reject", "interrupt", "rollback", "enqueue")
+NO_RUNS_TO_CANCEL = (
+    "No matching runs to cancel. Please verify the thread ID and run IDs are correct, and the "
+    "runs haven't been deleted or completed."
+)
 RUN_NOT_FOUND_BODY = b'{"__error__":{"error":"HTTPException","message":"404: Run not found"}}'
 
 
@@ -268,6 +272,71 @@ class RunEngine:
         if thread.get("error"):
             return serde.dumps({"__error__": thread["error"]})
         return serde.dumps(thread.get("values") or {})
+
+    def unsubscribe(self, run_id: str, queue: asyncio.Queue[Event | None]) -> None:
+        """Stop delivering the run's events to `queue` (its client went away)."""
+        self.bus.unsubscribe(run_id, queue)
+
+    async def follow(
+        self, thread_id: str, run_id: str, last_event_id: str | None
+    ) -> tuple[Run | None, asyncio.Queue[Event | None]]:
+        """The run and a queue of its events (replayed after `last_event_id` when kept). The
+        queue ends at once when the run is missing, or ended with no events left to replay."""
+        queue = self.bus.subscribe(run_id, event_seq(last_event_id) if last_event_id else None)
+        run = await self.storage.get_run(thread_id, run_id)
+        if run is None or (run["status"] in TERMINAL_RUN_STATUSES and not self.bus.ended(run_id)):
+            self.bus.unsubscribe(run_id, queue)
+            queue.put_nowait(END)
+        return run, queue
+
+    async def cancel(
+        self, thread_id: str, run_id: str, action: str, *, wait: bool = False
+    ) -> bytes | None:
+        """Cancel one run of the thread; with `wait`, its result body once it has stopped."""
+        run = await self.storage.get_run(thread_id, run_id)
+        if run is None or run["status"] in TERMINAL_RUN_STATUSES:
+            raise errors.NotFound(NO_RUNS_TO_CANCEL)
+        done = self.bus.wait_done(run_id) if wait else None
+        await self.cancel_run(run, action)
+        return await done if done is not None else None
+
+    async def cancel_matching(
+        self,
+        action: str,
+        *,
+        statuses: list[str] | None = None,
+        thread_id: str | None = None,
+        run_ids: list[str] | None = None,
+    ) -> None:
+        """Cancel the runs in `statuses`, or the in-flight ones of `run_ids` on `thread_id`."""
+        if statuses is not None:
+            runs = await self.storage.runs_with_status(statuses)
+        else:
+            assert thread_id is not None and run_ids is not None
+            runs = [
+                r
+                for rid in run_ids
+                if (r := await self.storage.get_run(thread_id, rid))
+                and r["status"] not in TERMINAL_RUN_STATUSES
+            ]
+            if not runs:
+                raise errors.NotFound(NO_RUNS_TO_CANCEL)
+        for run in runs:
+            await self.cancel_run(run, action)
+
+    async def delete(self, thread_id: str, run_id: str) -> None:
+        """Delete a run and its checkpoints; an in-flight run is rolled back first."""
+        run = await self.storage.get_run(thread_id, run_id)
+        if run is None:
+            if await self.storage.get_thread(thread_id) is None:
+                raise errors.thread_not_found(thread_id)
+            raise errors.NotFound()
+        if run["status"] not in TERMINAL_RUN_STATUSES:
+            done = self.bus.wait_done(run_id)
+            await self.cancel_run(run, "rollback")
+            await done
+        await self.storage.delete_run(thread_id, run_id)
+        await self.storage.delete_run_checkpoints(thread_id, run_id)
 
     def request_cancel(self, run_id: str, action: str, reason: str) -> None:
         """Cancel from a sync callback (a client that went away): running or pending."""
