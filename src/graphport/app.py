@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -138,9 +138,11 @@ def _bus(settings: Settings, storage: Storage) -> MemoryBus:
     return ClusterBus(transport, retention, max_events, origin=storage.worker_id)
 
 
-def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) -> Starlette:
-    if graphs is None:
-        graphs = load_graphs(settings)
+def _lifespan(
+    settings: Settings, graphs: dict[str, GraphEntry]
+) -> Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]:
+    """Open storage, build the engine's objects (each given its collaborators), serve; then
+    stop them in reverse order."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -174,17 +176,7 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
         crons.start()
         sweeper = asyncio.create_task(threads.sweep_expired(settings.ttl_sweep_seconds))
         keep_alive = asyncio.create_task(worker.keep_alive()) if storage.shared else None
-        log.info("data: %s", storage.location)
-        log.info("graphs: %s", ", ".join(f"{g} ({e.source})" for g, e in graphs.items()))
-        log.info(
-            "serving on http://%s:%d (%d job slots)", settings.host, settings.port, settings.jobs
-        )
-        if isinstance(bus, ClusterBus):
-            log.info(
-                "sharing the database with other processes (worker %s, bus: %s)",
-                storage.worker_id,
-                type(bus.transport).__name__,
-            )
+        _log_start(settings, graphs, storage, bus)
         try:
             yield
         finally:
@@ -197,6 +189,28 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
             await webhooks.stop()
             await bus.stop()
             await storage.close()
+
+    return lifespan
+
+
+def _log_start(
+    settings: Settings, graphs: dict[str, GraphEntry], storage: Storage, bus: MemoryBus
+) -> None:
+    log.info("data: %s", storage.location)
+    log.info("graphs: %s", ", ".join(f"{g} ({e.source})" for g, e in graphs.items()))
+    log.info("serving on http://%s:%d (%d job slots)", settings.host, settings.port, settings.jobs)
+    if isinstance(bus, ClusterBus):
+        log.info(
+            "sharing the database with other processes (worker %s, bus: %s)",
+            storage.worker_id,
+            type(bus.transport).__name__,
+        )
+
+
+def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) -> Starlette:
+    if graphs is None:
+        graphs = load_graphs(settings)
+    lifespan = _lifespan(settings, graphs)
 
     custom = load_custom_app(settings)
     table = route_table(settings.http)
