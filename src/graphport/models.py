@@ -38,6 +38,7 @@ class Thread(TypedDict, total=False):
     values: Any
     error: Any  # present only once a run has finished on the thread
     interrupts: dict[str, Any]  # likewise
+    temporary: bool  # a stateless run's thread, deleted when the run ends (never served)
 
 
 class Run(TypedDict):

@@ -191,7 +191,7 @@ def new_run_thread(
         "updated_at": now,
         "state_updated_at": now,
         "values": None,
-        "temporary": temporary,  # type: ignore[typeddict-unknown-key]
+        "temporary": temporary,
     }
 
 

@@ -148,19 +148,8 @@ class RunEngine:
         run_id, now = uuid7(), iso()
         after = body.get("after_seconds")
         created_at = iso(_timestamp(now) + after) if after else now
-        existing: Thread | None = None
-        if thread_id is None:
-            thread_id = uuid7()
-            temporary = body.get("on_completion", "delete") != "keep"
-            new_thread: Thread | None = new_run_thread(body, assistant, thread_id, now, temporary)
-        else:
-            temporary = False
-            existing = await self.storage.get_thread(thread_id)
-            new_thread = None
-            if existing is None:
-                if body.get("if_not_exists") != "create":
-                    raise errors.NotFound("Thread or assistant not found.")
-                new_thread = new_run_thread(body, assistant, thread_id, now, False)
+        thread_id, existing, new_thread = await self._thread_for(thread_id, body, assistant, now)
+        temporary = bool(new_thread and new_thread.get("temporary"))
         run = new_run(
             body,
             assistant,
@@ -192,6 +181,22 @@ class RunEngine:
                 self.bus.unsubscribe(run_id, queue)
             raise
         return run, done, queue
+
+    async def _thread_for(
+        self, thread_id: str | None, body: dict[str, Any], assistant: Assistant, now: str
+    ) -> tuple[str, Thread | None, Thread | None]:
+        """The run's thread id, the thread if it exists, and the thread to create if not (a
+        stateless run's is temporary unless `on_completion` is `keep`)."""
+        if thread_id is None:
+            thread_id = uuid7()
+            temporary = body.get("on_completion", "delete") != "keep"
+            return thread_id, None, new_run_thread(body, assistant, thread_id, now, temporary)
+        existing = await self.storage.get_thread(thread_id)
+        if existing is not None:
+            return thread_id, existing, None
+        if body.get("if_not_exists") != "create":
+            raise errors.NotFound("Thread or assistant not found.")
+        return thread_id, None, new_run_thread(body, assistant, thread_id, now, False)
 
     async def supersede(self, thread_id: str, action: str, by_run: str) -> None:
         """Cancel the thread's in-flight runs for a new one (multitask interrupt / rollback)."""

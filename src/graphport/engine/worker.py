@@ -288,19 +288,7 @@ class Worker:
         if temporary:
             self.ephemeral.delete_thread(thread_id)
         values = thread_state.get("values", outcome.values)
-        webhook = None
-        url = run["kwargs"].get("webhook")
-        if url and not self.settings.http.get("disable_webhooks"):
-            payload = build_payload(
-                run,
-                outcome.status,
-                values,
-                outcome.error if outcome.status != "success" else None,
-                started_at,
-                iso(),
-                self.settings.webhooks.get("allowed_fields"),
-            )
-            webhook = (url, payload)
+        webhook = self._webhook(run, outcome, values, started_at)
         finish = RunFinish(
             run_id=run_id,
             thread_id=thread_id,
@@ -341,6 +329,24 @@ class Worker:
         if outcome.feedback:
             self._emit(run_id, "feedback", outcome.feedback)
         self.bus.done(run_id, body)
+
+    def _webhook(
+        self, run: Run, outcome: Outcome, values: Any, started_at: str
+    ) -> tuple[str, bytes] | None:
+        """The run's webhook delivery (URL and payload), stored with its end; None if none."""
+        url: str | None = run["kwargs"].get("webhook")
+        if not url or self.settings.http.get("disable_webhooks"):
+            return None
+        payload = build_payload(
+            run,
+            outcome.status,
+            values,
+            outcome.error if outcome.status != "success" else None,
+            started_at,
+            iso(),
+            self.settings.webhooks.get("allowed_fields"),
+        )
+        return url, payload
 
     # -- several processes: heartbeats, takeover, hand-back ---------------------------------
 
