@@ -23,6 +23,7 @@ from graphport.api import a2a_shapes as shapes
 from graphport.api import jsonrpc
 from graphport.api.jsonrpc import INVALID_PARAMS, METHOD_NOT_FOUND, RpcError
 from graphport.api.responses import JSONResponse
+from graphport.api.state import engine_of
 from graphport.engine import agents
 from graphport.engine.runs import RunEngine
 from graphport.events import END
@@ -35,10 +36,6 @@ V1_METHODS = {"SendMessage": "message/send", "SendStreamingMessage": "message/st
               "GetExtendedAgentCard": "agent/getAuthenticatedExtendedCard"}  # fmt: skip
 PUSH_METHODS = ("tasks/pushNotificationConfig/", "TaskPushNotificationConfig")
 CONTEXT_NAMESPACE = uuid.UUID("6f1c8d2e-5a4b-4c3d-9e8f-a2a000000000")
-
-
-def _engine(request: Request) -> RunEngine:
-    return request.app.state.engine  # type: ignore[no-any-return]
 
 
 def thread_of(context_id: str) -> str:
@@ -63,7 +60,7 @@ async def _assistant(engine: RunEngine, assistant_id: str) -> Assistant:
 
 
 async def _card(request: Request, assistant: Assistant) -> dict[str, Any]:
-    engine = _engine(request)
+    engine = engine_of(request)
     schema = await agents.input_schema(engine, assistant)
     base = engine.settings.public_url or str(request.base_url)
     url = f"{base.rstrip('/')}/a2a/{assistant['assistant_id']}"
@@ -100,7 +97,7 @@ async def agent_card(request: Request) -> Response:
     if not assistant_id:
         return JSONResponse({"detail": "Missing required query parameter: assistant_id"}, 400)
     try:
-        assistant = await _assistant(_engine(request), assistant_id)
+        assistant = await _assistant(engine_of(request), assistant_id)
     except RpcError as exc:
         return JSONResponse({"detail": exc.message}, 404 if "not found" in exc.message else 422)
     return JSONResponse(await _card(request, assistant))
@@ -330,7 +327,7 @@ HANDLERS = {"message/send": _send, "tasks/get": _get, "tasks/cancel": _cancel,
 
 
 async def rpc(request: Request) -> Response:
-    engine = _engine(request)
+    engine = engine_of(request)
     try:
         message = await jsonrpc.read_message(request, engine.settings.max_body_bytes, status=200)
     except RpcError as exc:

@@ -21,7 +21,7 @@ from starlette.responses import Response
 from graphport import errors
 from graphport.api.bodies import json_body, path_uuid, validate
 from graphport.api.responses import JSONResponse
-from graphport.engine.runs import RunEngine
+from graphport.api.state import engine_of, settings_of, thread_ops_of
 from graphport.graphs import Graph, GraphEntry
 from graphport.models import Assistant, iso
 
@@ -103,27 +103,23 @@ INVALID_ID = "Invalid assistant ID: must be a UUID"
 # -- helpers -----------------------------------------------------------------------------------
 
 
-def _engine(request: Request) -> RunEngine:
-    return request.app.state.engine  # type: ignore[no-any-return]
-
-
 async def _body(request: Request, validator: Any) -> dict[str, Any]:
-    body = await json_body(request, request.app.state.settings.max_body_bytes)
+    body: dict[str, Any] = await json_body(request, settings_of(request).max_body_bytes)
     validate(validator, body)
-    return body  # type: ignore[no-any-return]
+    return body
 
 
 def _path_id(request: Request) -> str:
     """The assistant id of the path: a UUID, or a graph id for the graph's default assistant."""
     raw = request.path_params["assistant_id"]
-    entry = _engine(request).graphs.get(raw)
+    entry = engine_of(request).graphs.get(raw)
     if entry is not None:
         return entry.assistant_id
     return path_uuid(raw, "assistant")
 
 
 def _require_graph(request: Request, graph_id: str) -> None:
-    graphs = _engine(request).graphs
+    graphs = engine_of(request).graphs
     if graph_id not in graphs:
         raise errors.NotFound(f"Graph '{graph_id}' not found. Expected one of: {sorted(graphs)}")
 
@@ -136,10 +132,10 @@ def _check_config(config: Any) -> None:
 async def _assistant(request: Request) -> tuple[Assistant, GraphEntry]:
     """The assistant of the path and its graph; 404 as the reference words it for reads."""
     assistant_id = _path_id(request)
-    assistant = await _engine(request).storage.get_assistant(assistant_id)
+    assistant = await engine_of(request).storage.get_assistant(assistant_id)
     if assistant is None:
         raise errors.NotFound()
-    entry = _engine(request).graphs.get(assistant["graph_id"])
+    entry = engine_of(request).graphs.get(assistant["graph_id"])
     if entry is None:  # its graph is no longer in langgraph.json: hidden, as from search
         raise errors.NotFound(f"assistant {assistant_id} not found")
     return assistant, entry
@@ -179,7 +175,7 @@ async def create_assistant(request: Request) -> Response:
         "version": 1,
         "description": body.get("description"),
     }
-    stored = await _engine(request).storage.create_assistant(
+    stored = await engine_of(request).storage.create_assistant(
         record, if_exists=body.get("if_exists") or "raise"
     )
     return JSONResponse(stored)
@@ -207,7 +203,7 @@ async def patch_assistant(request: Request) -> Response:
     elif context and config is not None:
         config["configurable"] = context
     # context alone: the storage keeps the other config keys (the reference drops them)
-    updated = await _engine(request).storage.update_assistant(
+    updated = await engine_of(request).storage.update_assistant(
         assistant_id,
         graph_id=graph_id,
         config=config,
@@ -223,12 +219,12 @@ async def patch_assistant(request: Request) -> Response:
 
 async def delete_assistant(request: Request) -> Response:
     assistant_id = _path_id(request)
-    storage = _engine(request).storage
+    storage = engine_of(request).storage
     if await storage.get_assistant(assistant_id) is None:
         raise errors.NotFound(f"Assistant with ID {assistant_id} not found")
     if request.query_params.get("delete_threads", "").lower() == "true":
         await _delete_threads(request, assistant_id)
-    await _engine(request).cancel_assistant_runs(assistant_id)
+    await engine_of(request).cancel_assistant_runs(assistant_id)
     if not await storage.delete_assistant(assistant_id):
         raise errors.NotFound(f"Assistant with ID {assistant_id} not found")
     return Response(status_code=204)
@@ -236,8 +232,8 @@ async def delete_assistant(request: Request) -> Response:
 
 async def _delete_threads(request: Request, assistant_id: str) -> None:
     """Delete every thread whose metadata names the assistant (with its runs and checkpoints)."""
-    storage = _engine(request).storage
-    threads = request.app.state.threads
+    storage = engine_of(request).storage
+    threads = thread_ops_of(request)
     while True:
         found, _ = await storage.search_threads(metadata={"assistant_id": assistant_id}, limit=100)
         deleted = [await threads.delete(t["thread_id"]) for t in found]
@@ -253,7 +249,7 @@ async def search_assistants(request: Request) -> Response:
     graph_id = body.get("graph_id")
     if graph_id is not None:
         _require_graph(request, graph_id)
-    engine = _engine(request)
+    engine = engine_of(request)
     limit, offset = int(body.get("limit", 10)), int(body.get("offset", 0))
     found, total = await engine.storage.search_assistants(
         graph_id=graph_id,
@@ -283,7 +279,7 @@ async def count_assistants(request: Request) -> Response:
     graph_id = body.get("graph_id")
     if graph_id is not None:
         _require_graph(request, graph_id)
-    engine = _engine(request)
+    engine = engine_of(request)
     count = await engine.storage.count_assistants(
         graph_id=graph_id,
         name=body.get("name"),
@@ -299,7 +295,7 @@ async def count_assistants(request: Request) -> Response:
 async def list_versions(request: Request) -> Response:
     assistant_id = _path_id(request)
     body = await _body(request, VERSIONS)
-    versions = await _engine(request).storage.list_assistant_versions(
+    versions = await engine_of(request).storage.list_assistant_versions(
         assistant_id,
         metadata=body.get("metadata"),
         limit=int(body.get("limit", 10)),
@@ -315,7 +311,7 @@ async def list_versions(request: Request) -> Response:
 async def set_latest(request: Request) -> Response:
     body = await _body(request, LATEST)  # the reference reads the body before the path
     assistant_id = _path_id(request)
-    storage = _engine(request).storage
+    storage = engine_of(request).storage
     version = body.get("version")
     if version is None:  # not required by the schema; the reference then looks up "None"
         if await storage.get_assistant(assistant_id) is None:
@@ -343,7 +339,7 @@ def _xray(request: Request) -> bool | int:
 
 
 def _resolve(request: Request, assistant: Assistant, entry: GraphEntry) -> Any:
-    storage = _engine(request).storage
+    storage = engine_of(request).storage
     config = {**assistant["config"]}
     config["configurable"] = dict(config.get("configurable") or {})
     return entry.resolve(

@@ -16,7 +16,7 @@ from graphport import errors
 from graphport.api.bodies import json_body, path_uuid, validate
 from graphport.api.responses import JSONResponse
 from graphport.api.schemas import STREAM_MODES
-from graphport.engine.crons import CronScheduler
+from graphport.api.state import crons_of, settings_of
 from graphport.storage.base import CRON_SORT_FIELDS
 
 # -- request bodies --------------------------------------------------------------------------
@@ -203,12 +203,8 @@ CRON_COUNT = jsonschema_rs.validator_for(
 # -- routes ----------------------------------------------------------------------------------
 
 
-def _crons(request: Request) -> CronScheduler:
-    return request.app.state.crons  # type: ignore[no-any-return]
-
-
 async def _body(request: Request, validator: Any) -> Any:
-    body = await json_body(request, request.app.state.settings.max_body_bytes)
+    body = await json_body(request, settings_of(request).max_body_bytes)
     validate(validator, body)
     return body
 
@@ -231,21 +227,21 @@ def _filter_ids(body: dict[str, Any]) -> _Ids:
 async def create_cron(request: Request) -> Response:
     body = await _body(request, CRON_CREATE)
     validate(CREATE_REQUIRED, body)
-    return JSONResponse(await _crons(request).create(None, body))
+    return JSONResponse(await crons_of(request).create(None, body))
 
 
 async def create_thread_cron(request: Request) -> Response:
     thread_id = path_uuid(request.path_params["thread_id"], "thread")
     body = await _body(request, THREAD_CRON_CREATE)
     validate(CREATE_REQUIRED, body)
-    return JSONResponse(await _crons(request).create(thread_id, body))
+    return JSONResponse(await crons_of(request).create(thread_id, body))
 
 
 async def search_crons(request: Request) -> Response:
     body = await _body(request, CRON_SEARCH)
     limit, offset = int(body.get("limit", 10)), int(body.get("offset", 0))
     sort_by = body.get("sort_by")
-    found, total = await _crons(request).storage.search_crons(
+    found, total = await crons_of(request).storage.search_crons(
         **_filter_ids(body),
         enabled=body.get("enabled"),
         metadata=body.get("metadata"),
@@ -267,7 +263,7 @@ async def search_crons(request: Request) -> Response:
 
 async def count_crons(request: Request) -> Response:
     body = await _body(request, CRON_COUNT)
-    _, total = await _crons(request).storage.search_crons(
+    _, total = await crons_of(request).storage.search_crons(
         **_filter_ids(body), metadata=body.get("metadata"), limit=0
     )
     return JSONResponse(total)
@@ -275,7 +271,7 @@ async def count_crons(request: Request) -> Response:
 
 async def get_cron(request: Request) -> Response:
     cron_id = path_uuid(request.path_params["cron_id"], "cron")
-    cron = await _crons(request).storage.get_cron(cron_id)
+    cron = await crons_of(request).storage.get_cron(cron_id)
     if cron is None:
         raise errors.NotFound()
     return JSONResponse(cron)
@@ -284,11 +280,11 @@ async def get_cron(request: Request) -> Response:
 async def patch_cron(request: Request) -> Response:
     cron_id = path_uuid(request.path_params["cron_id"], "cron")
     body = await _body(request, CRON_PATCH)
-    return JSONResponse(await _crons(request).update(cron_id, body))
+    return JSONResponse(await crons_of(request).update(cron_id, body))
 
 
 async def delete_cron(request: Request) -> Response:
     cron_id = path_uuid(request.path_params["cron_id"], "cron")
-    if not await _crons(request).storage.delete_cron(cron_id):
+    if not await crons_of(request).storage.delete_cron(cron_id):
         raise errors.NotFound()
     return Response(status_code=204)

@@ -21,6 +21,7 @@ from graphport import __version__
 from graphport.api import jsonrpc
 from graphport.api.jsonrpc import INVALID_PARAMS, METHOD_NOT_FOUND, RpcError
 from graphport.api.responses import JSONResponse
+from graphport.api.state import engine_of, settings_of
 from graphport.engine import agents
 from graphport.engine.runs import RunEngine
 from graphport.models import Assistant
@@ -151,7 +152,7 @@ async def post(request: Request) -> Response:
     version = request.headers.get("mcp-protocol-version")
     if version is not None and version not in PROTOCOL_VERSIONS:
         return JSONResponse({"detail": f"Unsupported MCP-Protocol-Version: {version}"}, 400)
-    settings = request.app.state.settings
+    settings = settings_of(request)
     try:
         message = await jsonrpc.read_message(request, settings.max_body_bytes, status=400)
     except RpcError as exc:
@@ -161,7 +162,7 @@ async def post(request: Request) -> Response:
     request_id, method = message["id"], message["method"]
     try:
         params = jsonrpc.params_of(message)
-        value = await _dispatch(request.app.state.engine, str(method), params)
+        value = await _dispatch(engine_of(request), str(method), params)
     except RpcError as exc:
         return jsonrpc.error_response(request_id, exc)
     return JSONResponse(jsonrpc.result(request_id, value))

@@ -24,7 +24,8 @@ from graphport.api.bodies import path_uuid
 from graphport.api.responses import JSONResponse
 from graphport.api.runs import configurable_headers
 from graphport.api.sse import EventStreamResponse
-from graphport.engine.protocol import ProtocolHub, envelope_error
+from graphport.api.state import protocol_of, settings_of
+from graphport.engine.protocol import envelope_error
 from graphport.engine.protocol_log import (
     SubscriptionError,
     parse_subscription,
@@ -35,17 +36,13 @@ from graphport.events import END, Event
 INVALID_JSON = "Protocol commands must be valid JSON."
 
 
-def _hub(conn: HTTPConnection) -> ProtocolHub:
-    return conn.app.state.protocol  # type: ignore[no-any-return]
-
-
 def _headers(conn: HTTPConnection) -> dict[str, str]:
-    return configurable_headers(conn, conn.app.state.settings.http)  # type: ignore[arg-type]
+    return configurable_headers(conn, settings_of(conn).http)
 
 
 async def _body(request: Request) -> Any:
     raw = await request.body()
-    limit = request.app.state.settings.max_body_bytes
+    limit = settings_of(request).max_body_bytes
     if len(raw) > limit:
         raise errors.BodyTooLarge(f"Request body too large (limit: {limit} bytes)")
     try:
@@ -60,7 +57,9 @@ async def command(request: Request) -> Response:
     malformed = envelope_error(body)
     if malformed is not None:
         return JSONResponse(malformed, status_code=400)
-    return JSONResponse(await _hub(request).command(thread_id, body, None, _headers(request)))
+    return JSONResponse(
+        await protocol_of(request).command(thread_id, body, None, _headers(request))
+    )
 
 
 async def stream_events(request: Request) -> EventStreamResponse:
@@ -69,12 +68,12 @@ async def stream_events(request: Request) -> EventStreamResponse:
         flt, since = parse_subscription(await _body(request))
     except SubscriptionError as exc:
         raise errors.BadRequest(stream_error_detail(exc)) from None
-    hub = _hub(request)
+    hub = protocol_of(request)
     listener = hub.listen(thread_id, flt, since)
     return EventStreamResponse(
         listener.queue,
         {},
-        heartbeat=request.app.state.settings.keepalive_seconds,
+        heartbeat=settings_of(request).keepalive_seconds,
         with_ids=True,
         on_close=lambda: hub.close(thread_id, listener),
     )
@@ -87,7 +86,7 @@ async def stream_socket(websocket: WebSocket) -> None:
         await websocket.close(code=4422, reason="Invalid thread ID: must be a UUID")
         return
     await websocket.accept()
-    hub = _hub(websocket)
+    hub = protocol_of(websocket)
     listener = hub.listen(thread_id)
     sender = asyncio.create_task(_send(websocket, listener.queue))
     headers = _headers(websocket)

@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
 from graphport import errors
@@ -16,6 +16,7 @@ from graphport.api import schemas
 from graphport.api.bodies import json_body, path_uuid, query_flag, query_int, validate
 from graphport.api.responses import JSONResponse, WaitResponse
 from graphport.api.sse import EventStreamResponse, frame
+from graphport.api.state import engine_of, feedback_of, settings_of
 from graphport.engine.feedback import check_feedback_body
 from graphport.engine.runs import RunEngine
 from graphport.events import Event
@@ -38,10 +39,6 @@ RUN_FIELDS = frozenset(
 )
 
 
-def _engine(request: Request) -> RunEngine:
-    return request.app.state.engine  # type: ignore[no-any-return]
-
-
 def _request_id(request: Request) -> str:
     return request.headers.get("x-request-id") or str(uuid.uuid4())
 
@@ -57,15 +54,15 @@ async def _create(
     request: Request, *, stateful: bool, subscribe: bool = False
 ) -> tuple[dict[str, Any], Run, asyncio.Future[bytes], asyncio.Queue[Event | None] | None]:
     """Validate the body and create the run (on the path's thread, or a new one)."""
-    body = await json_body(request, request.app.state.settings.max_body_bytes)
+    body = await json_body(request, settings_of(request).max_body_bytes)
     validate(schemas.RUN_CREATE_STATEFUL if stateful else schemas.RUN_CREATE_STATELESS, body)
     thread_id = path_uuid(request.path_params["thread_id"], "thread") if stateful else None
-    run, done, queue = await _engine(request).create_run(
+    run, done, queue = await engine_of(request).create_run(
         thread_id,
         body,
         _request_id(request),
         subscribe=subscribe,
-        headers=configurable_headers(request, request.app.state.settings.http),
+        headers=configurable_headers(request, settings_of(request).http),
     )
     return body, run, done, queue
 
@@ -75,7 +72,7 @@ _ALWAYS_COPIED = ("langsmith-trace", "baggage", "langsmith-metadata", "langsmith
                   "langsmith-project")  # fmt: skip
 
 
-def configurable_headers(request: Request, http: dict[str, Any]) -> dict[str, str]:
+def configurable_headers(request: HTTPConnection, http: dict[str, Any]) -> dict[str, str]:
     """Request headers copied into the run's `configurable` (`http.configurable_headers`)."""
     rules = http.get("configurable_headers") or {}
     # `include`/`exclude`: the reference's older spellings
@@ -103,11 +100,11 @@ def _cancel_on_disconnect(engine: RunEngine, run_id: str, wanted: bool) -> Any:
 
 async def _wait(request: Request, *, stateful: bool) -> WaitResponse:
     body, run, done, _ = await _create(request, stateful=stateful)
-    engine = _engine(request)
+    engine = engine_of(request)
     return WaitResponse(
         done,
         _run_headers(run["thread_id"], run["run_id"]),
-        request.app.state.settings.keepalive_seconds,
+        settings_of(request).keepalive_seconds,
         _cancel_on_disconnect(engine, run["run_id"], body.get("on_disconnect") == "cancel"),
     )
 
@@ -123,7 +120,7 @@ async def wait_thread_run(request: Request) -> WaitResponse:
 async def _stream(request: Request, *, stateful: bool) -> EventStreamResponse:
     body, run, _, queue = await _create(request, stateful=stateful, subscribe=True)
     assert queue is not None
-    engine = _engine(request)
+    engine = engine_of(request)
     thread_id, run_id = run["thread_id"], run["run_id"]
     return EventStreamResponse(
         queue,
@@ -131,7 +128,7 @@ async def _stream(request: Request, *, stateful: bool) -> EventStreamResponse:
             "location": f"/threads/{thread_id}/runs/{run_id}/stream",
             "content-location": f"/threads/{thread_id}/runs/{run_id}",
         },
-        heartbeat=request.app.state.settings.keepalive_seconds,
+        heartbeat=settings_of(request).keepalive_seconds,
         with_ids=bool(body.get("stream_resumable")),
         on_close=lambda: engine.unsubscribe(run_id, queue),
         on_disconnect=_cancel_on_disconnect(engine, run_id, body.get("on_disconnect") == "cancel"),
@@ -161,12 +158,12 @@ async def create_thread_run(request: Request) -> Response:
 
 
 async def create_batch(request: Request) -> Response:
-    bodies = await json_body(request, request.app.state.settings.max_body_bytes)
+    bodies = await json_body(request, settings_of(request).max_body_bytes)
     if not isinstance(bodies, list):
         raise errors.ValidationFailed("Request body must be a list of runs")
     for body in bodies:
         validate(schemas.RUN_CREATE_STATELESS, body)
-    engine = _engine(request)
+    engine = engine_of(request)
     runs = []
     for body in bodies:
         run, _, _ = await engine.create_run(None, body, _request_id(request))
@@ -185,18 +182,18 @@ async def cancel_run(request: Request) -> Response:
     thread_id = path_uuid(request.path_params["thread_id"], "thread")
     run_id = path_uuid(request.path_params["run_id"], "run")
     wait = query_flag(request, "wait")
-    body = await _engine(request).cancel(thread_id, run_id, _action(request), wait=wait)
+    body = await engine_of(request).cancel(thread_id, run_id, _action(request), wait=wait)
     if body is not None:
         return Response(body, media_type="application/json")
     return Response(status_code=202)
 
 
 async def cancel_many(request: Request) -> Response:
-    body = await json_body(request, request.app.state.settings.max_body_bytes)
+    body = await json_body(request, settings_of(request).max_body_bytes)
     if not isinstance(body, dict):
         raise errors.ValidationFailed("Request body must be a JSON object")
     action = _action(request)
-    engine = _engine(request)
+    engine = engine_of(request)
     status, thread_id, run_ids = body.get("status"), body.get("thread_id"), body.get("run_ids")
     if status is not None:
         if thread_id is not None or run_ids is not None:
@@ -223,14 +220,14 @@ async def cancel_many(request: Request) -> Response:
 async def delete_run(request: Request) -> Response:
     thread_id = path_uuid(request.path_params["thread_id"], "thread")
     run_id = path_uuid(request.path_params["run_id"], "run")
-    await _engine(request).delete(thread_id, run_id)
+    await engine_of(request).delete(thread_id, run_id)
     return Response(status_code=204)
 
 
 async def join_run(request: Request) -> WaitResponse:
     thread_id = path_uuid(request.path_params["thread_id"], "thread")
     run_id = path_uuid(request.path_params["run_id"], "run")
-    engine = _engine(request)
+    engine = engine_of(request)
     on_disconnect = None
     if query_flag(request, "cancel_on_disconnect"):
 
@@ -240,7 +237,7 @@ async def join_run(request: Request) -> WaitResponse:
     return WaitResponse(
         engine.join(thread_id, run_id),
         _run_headers(thread_id, run_id),
-        request.app.state.settings.keepalive_seconds,
+        settings_of(request).keepalive_seconds,
         on_disconnect,
     )
 
@@ -248,7 +245,7 @@ async def join_run(request: Request) -> WaitResponse:
 async def get_run(request: Request) -> Response:
     thread_id = path_uuid(request.path_params["thread_id"], "thread")
     run_id = path_uuid(request.path_params["run_id"], "run")
-    storage = _engine(request).storage
+    storage = engine_of(request).storage
     run = await storage.get_run(thread_id, run_id)
     if run is None:
         if await storage.get_thread(thread_id) is None:
@@ -259,7 +256,7 @@ async def get_run(request: Request) -> Response:
 
 async def list_runs(request: Request) -> Response:
     thread_id = path_uuid(request.path_params["thread_id"], "thread")
-    storage = _engine(request).storage
+    storage = engine_of(request).storage
     if await storage.get_thread(thread_id) is None:
         raise errors.thread_not_found(thread_id)
     runs = await storage.list_runs(
@@ -281,7 +278,7 @@ async def list_runs(request: Request) -> Response:
 async def get_webhook(request: Request) -> Response:
     """graphport's own route: a run's webhook delivery and every attempt at it."""
     run_id = path_uuid(request.path_params["run_id"], "run")
-    delivery = await _engine(request).storage.get_webhook(run_id)
+    delivery = await engine_of(request).storage.get_webhook(run_id)
     if delivery is None:
         raise errors.NotFound(f"No webhook delivery for run {run_id}")
     return JSONResponse(delivery)
@@ -289,18 +286,18 @@ async def get_webhook(request: Request) -> Response:
 
 async def give_feedback(request: Request) -> Response:
     """POST to a feedback link (from a run's `__feedback__`): store one score/value/comment."""
-    links = request.app.state.feedback
+    links = feedback_of(request)
     run_id, key = links.verify(request.path_params["token"])
-    body = check_feedback_body(await json_body(request, request.app.state.settings.max_body_bytes))
+    body = check_feedback_body(await json_body(request, settings_of(request).max_body_bytes))
     record = {"feedback_id": str(uuid.uuid4()), "run_id": run_id, "key": key, **body,
               "created_at": iso()}  # fmt: skip
-    await _engine(request).storage.add_feedback(record)
+    await engine_of(request).storage.add_feedback(record)
     return JSONResponse(record, status_code=201)
 
 
 async def list_feedback(request: Request) -> Response:
     run_id = path_uuid(request.path_params["run_id"], "run")
-    return JSONResponse(await _engine(request).storage.list_feedback(run_id))
+    return JSONResponse(await engine_of(request).storage.list_feedback(run_id))
 
 
 def stream_modes(request: Request) -> set[str] | None:
@@ -320,13 +317,13 @@ def stream_modes(request: Request) -> set[str] | None:
 async def join_stream(request: Request) -> Response | EventStreamResponse:
     thread_id = path_uuid(request.path_params["thread_id"], "thread")
     run_id = path_uuid(request.path_params["run_id"], "run")
-    engine = _engine(request)
+    engine = engine_of(request)
     run, queue = await engine.follow(thread_id, run_id, request.headers.get("last-event-id"))
     headers = {
         "location": f"/threads/{thread_id}/runs/{run_id}/stream",
         "content-location": f"/threads/{thread_id}/runs/{run_id}",
     }
-    settings = request.app.state.settings
+    settings = settings_of(request)
     if run is None:
         missing = frame("error", RUN_NOT_FOUND_EVENT)
         return EventStreamResponse(queue, headers, heartbeat=settings.keepalive_seconds,

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from graphport import errors
 from graphport.api.bodies import json_body, validate
 from graphport.api.responses import JSONResponse
+from graphport.api.state import engine_of, settings_of
 
 # The reference's schemas of the fields whose type the store relies on (its 422 messages).
 _PUT = jsonschema_rs.validator_for(
@@ -41,7 +42,7 @@ _SEARCH = jsonschema_rs.validator_for(
 
 
 def _store(request: Request) -> Any:
-    return request.app.state.engine.storage.store
+    return engine_of(request).storage.store
 
 
 def _namespace(value: Any, *, optional: bool = False) -> tuple[str, ...] | None:
@@ -59,7 +60,7 @@ def _namespace(value: Any, *, optional: bool = False) -> tuple[str, ...] | None:
 
 
 async def _object(request: Request) -> dict[str, Any]:
-    body = await json_body(request, request.app.state.settings.max_body_bytes)
+    body = await json_body(request, settings_of(request).max_body_bytes)
     if not isinstance(body, dict):
         raise errors.ValidationFailed("Request body must be a JSON object")
     return body

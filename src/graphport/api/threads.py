@@ -13,7 +13,7 @@ from graphport import errors
 from graphport.api.bodies import json_body, path_uuid, query_flag, query_int
 from graphport.api.responses import JSONResponse
 from graphport.api.sse import EventStreamResponse
-from graphport.engine.runs import RunEngine
+from graphport.api.state import engine_of, settings_of, thread_ops_of
 from graphport.engine.threads import ThreadOps
 from graphport.events import Event
 from graphport.models import THREAD_SORT_FIELDS, Thread, iso, uuid7
@@ -24,19 +24,15 @@ THREAD_FIELDS = frozenset(
 )  # fmt: skip
 
 
-def _engine(request: Request) -> RunEngine:
-    return request.app.state.engine  # type: ignore[no-any-return]
-
-
 def _ops(request: Request) -> ThreadOps:
-    return request.app.state.threads  # type: ignore[no-any-return]
+    return thread_ops_of(request)
 
 
 async def _object_body(request: Request, *, empty_ok: bool = True) -> dict[str, Any]:
     raw = await request.body()
     if not raw.strip() and empty_ok:
         return {}
-    body = await json_body(request, request.app.state.settings.max_body_bytes)
+    body = await json_body(request, settings_of(request).max_body_bytes)
     if body is None and empty_ok:
         return {}
     if not isinstance(body, dict):
@@ -87,7 +83,7 @@ async def create_thread(request: Request) -> Response:
         "state_updated_at": now,
         "values": None,
     }
-    created = await _engine(request).storage.create_thread(
+    created = await engine_of(request).storage.create_thread(
         thread, if_exists=if_exists, ttl=_ttl(body)
     )
     if body.get("supersteps") and created is thread:
@@ -107,7 +103,7 @@ async def patch_thread(request: Request) -> Response:
     metadata = body.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
         raise errors.ValidationFailed("metadata must be an object")
-    thread = await _engine(request).storage.update_thread(
+    thread = await engine_of(request).storage.update_thread(
         thread_id, metadata=metadata, ttl=_ttl(body)
     )
     if thread is None:
@@ -146,7 +142,7 @@ async def search_threads(request: Request) -> Response:
     sort_order = str(body.get("sort_order") or "desc").lower()
     if sort_by not in THREAD_SORT_FIELDS or sort_order not in ("asc", "desc"):
         raise errors.ValidationFailed(f"Invalid sort: {sort_by} {sort_order}")
-    threads, total = await _engine(request).storage.search_threads(
+    threads, total = await engine_of(request).storage.search_threads(
         **_search_args(body), limit=limit, offset=offset, sort_by=sort_by, sort_order=sort_order
     )
     headers = {"x-pagination-total": str(total)}
@@ -157,7 +153,7 @@ async def search_threads(request: Request) -> Response:
 
 async def count_threads(request: Request) -> Response:
     body = await _object_body(request)
-    _, total = await _engine(request).storage.search_threads(**_search_args(body), limit=0)
+    _, total = await engine_of(request).storage.search_threads(**_search_args(body), limit=0)
     return JSONResponse(total)
 
 
@@ -274,12 +270,12 @@ async def join_thread_stream(request: Request) -> Response | EventStreamResponse
     if last is not None and not _STREAM_ID.match(last.strip()):
         raise errors.ValidationFailed("Invalid last-event-id: must be a valid Redis stream ID")
     await _ops(request).require(thread_id)
-    bus = _engine(request).bus
+    bus = engine_of(request).bus
     queue = bus.subscribe_thread(thread_id)
     return EventStreamResponse(
         queue,
         {},
-        heartbeat=request.app.state.settings.keepalive_seconds,
+        heartbeat=settings_of(request).keepalive_seconds,
         with_ids=True,
         accept=_thread_stream_filter(modes),
         on_close=lambda: bus.unsubscribe_thread(thread_id, queue),
