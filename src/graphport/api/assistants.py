@@ -8,13 +8,9 @@ reference does so only for `/graph`, spec §7 #11).
 from __future__ import annotations
 
 import uuid
-import warnings
 from typing import Any
 
 import jsonschema_rs
-from langgraph._internal._pydantic import create_model
-from langgraph.channels.base import BaseChannel
-from pydantic import TypeAdapter
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -22,7 +18,8 @@ from graphport import errors
 from graphport.api.bodies import json_body, path_uuid, validate
 from graphport.api.responses import JSONResponse
 from graphport.api.state import engine_of, settings_of, thread_ops_of
-from graphport.graphs import Graph, GraphEntry
+from graphport.engine import graph_info
+from graphport.graphs import GraphEntry
 from graphport.models import Assistant, iso
 
 # -- request bodies ----------------------------------------------------------------------------
@@ -339,33 +336,20 @@ def _xray(request: Request) -> bool | int:
 
 
 def _resolve(request: Request, assistant: Assistant, entry: GraphEntry) -> Any:
-    storage = engine_of(request).storage
-    config = {**assistant["config"]}
-    config["configurable"] = dict(config.get("configurable") or {})
-    return entry.resolve(
-        config, checkpointer=storage.checkpointer, store=storage.store, access="assistants.read"
-    )
+    return engine_of(request).read_graph(assistant, entry)
 
 
 async def get_graph(request: Request) -> Response:
     assistant, entry = await _assistant(request)
     xray = _xray(request)
     async with _resolve(request, assistant, entry) as graph:
-        try:
-            drawable = await graph.aget_graph(xray=xray)
-        except NotImplementedError:
-            raise errors.ValidationFailed("The graph does not support visualization") from None
-        data = drawable.to_json()
-        for node in data.get("nodes", []):
-            if isinstance(node.get("data"), dict):
-                node["data"].pop("id", None)  # the runnable's import path
-        return JSONResponse(data)
+        return JSONResponse(await graph_info.drawing(graph, xray))
 
 
 async def get_schemas(request: Request) -> Response:
     assistant, entry = await _assistant(request)
     async with _resolve(request, assistant, entry) as graph:
-        return JSONResponse({"graph_id": assistant["graph_id"], **_graph_schemas(graph)})
+        return JSONResponse({"graph_id": assistant["graph_id"], **graph_info.schemas(graph)})
 
 
 async def get_subgraphs(request: Request) -> Response:
@@ -373,72 +357,4 @@ async def get_subgraphs(request: Request) -> Response:
     namespace = request.path_params.get("namespace")
     recurse = request.query_params.get("recurse", "") in ("true", "True")
     async with _resolve(request, assistant, entry) as graph:
-        try:
-            found = {
-                ns: _graph_schemas(sub)
-                async for ns, sub in graph.aget_subgraphs(namespace=namespace, recurse=recurse)
-            }
-        except NotImplementedError:
-            raise errors.ValidationFailed("The graph does not support visualization") from None
-        return JSONResponse(found)
-
-
-def _graph_schemas(graph: Graph) -> dict[str, Any]:
-    """The JSON Schemas of a graph; None for any that cannot be made."""
-    return {
-        "input_schema": _try(graph.get_input_jsonschema),
-        "output_schema": _try(graph.get_output_jsonschema),
-        "state_schema": _try(lambda: _state_jsonschema(graph)),
-        "config_schema": _try(lambda: _configurable_jsonschema(graph)),
-        "context_schema": _try(graph.get_context_jsonschema),
-    }
-
-
-def _try(fn: Any) -> Any:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return fn()
-    except Exception:
-        return None
-
-
-def _state_jsonschema(graph: Graph) -> dict[str, Any]:
-    """One field per stream channel, typed by what the channel accepts (Any when that type
-    has no JSON Schema)."""
-    fields: dict[str, Any] = {}
-    for key in graph.stream_channels_list:
-        channel = graph.channels[key]
-        kind: Any = channel.UpdateType if isinstance(channel, BaseChannel) else Any
-        try:
-            TypeAdapter(kind).json_schema()
-        except Exception:
-            kind = Any
-        fields[key] = (kind, None)
-    return create_model(graph.get_name("State"), field_definitions=fields).model_json_schema()
-
-
-# Keys langgraph puts in `configurable` itself, not settings a client could give.
-_INTERNAL_CONFIGURABLE = (
-    "__pregel_checkpointer",
-    "__pregel_store",
-    "checkpoint_id",
-    "checkpoint_ns",
-    "thread_id",
-)
-
-
-def _configurable_jsonschema(graph: Graph) -> dict[str, Any]:
-    """The schema of the config's `configurable` part only (for a graph with a context schema,
-    that schema); {} when the graph declares none."""
-    fields = getattr(graph.config_schema(), "model_fields", None) or {}
-    if "configurable" not in fields:
-        return {}
-    annotation: Any = fields["configurable"].annotation
-    schema: dict[str, Any] = TypeAdapter(annotation).json_schema()
-    for key in _INTERNAL_CONFIGURABLE:
-        schema.get("properties", {}).pop(key, None)
-    config_type = getattr(graph, "config_type", None)
-    if config_type is not None and hasattr(config_type, "__name__"):
-        schema["title"] = config_type.__name__
-    return schema
+        return JSONResponse(await graph_info.subgraph_schemas(graph, namespace, recurse))

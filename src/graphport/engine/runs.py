@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from datetime import datetime
 from typing import Any
@@ -14,7 +15,7 @@ from graphport.engine.prepare import RESERVED_CONFIGURABLE, new_run, new_run_thr
 from graphport.engine.webhook_policy import validate_webhook
 from graphport.engine.worker import Worker
 from graphport.events import END, Event, event_seq
-from graphport.graphs import GraphEntry
+from graphport.graphs import Graph, GraphEntry
 from graphport.models import TERMINAL_RUN_STATUSES, Assistant, Run, Thread, iso, uuid7
 from graphport.storage import Storage
 
@@ -277,6 +278,19 @@ class RunEngine:
         if thread.get("error"):
             return serde.dumps({"__error__": thread["error"]})
         return serde.dumps(thread.get("values") or {})
+
+    def read_graph(
+        self, assistant: Assistant, entry: GraphEntry
+    ) -> contextlib.AbstractAsyncContextManager[Graph]:
+        """The assistant's graph for introspection (its config; no run)."""
+        config = {**assistant["config"]}
+        config["configurable"] = dict(config.get("configurable") or {})
+        return entry.resolve(
+            config,
+            checkpointer=self.storage.checkpointer,
+            store=self.storage.store,
+            access="assistants.read",
+        )
 
     def unsubscribe(self, run_id: str, queue: asyncio.Queue[Event | None]) -> None:
         """Stop delivering the run's events to `queue` (its client went away)."""
