@@ -36,7 +36,7 @@ from graphport.engine.runs import RunEngine
 from graphport.engine.threads import ThreadOps
 from graphport.engine.webhooks import WebhookSender
 from graphport.engine.worker import Worker
-from graphport.graphs import GraphEntry, load_graphs
+from graphport.graphs import GraphEntry, load_embeddings, load_graphs
 from graphport.http_app import combine_lifespans, compose, load_custom_app
 from graphport.storage import Storage, open_storage
 
@@ -152,7 +152,7 @@ def _lifespan(
         loop.set_default_executor(
             ThreadPoolExecutor(max_workers=max(32, settings.jobs), thread_name_prefix="graph")
         )
-        storage = open_storage(settings)
+        storage = open_storage(settings, load_embeddings(settings))
         storage.stale_after = settings.stale_after_seconds
         await storage.open()
         bus = _bus(settings, storage)

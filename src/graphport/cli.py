@@ -58,6 +58,7 @@ def _migrate(config: str | None, database_url: str | None) -> None:
 
     from graphport import errors
     from graphport.config import Settings
+    from graphport.graphs import load_embeddings
     from graphport.storage import open_storage
 
     logging.basicConfig(level="INFO", format="%(levelname)s %(name)s: %(message)s")
@@ -67,7 +68,7 @@ def _migrate(config: str | None, database_url: str | None) -> None:
             settings = Settings(Path(config or "langgraph.json").resolve(), database_url=url)
         else:
             settings = load_settings(config=config)
-        storage = open_storage(settings)
+        storage = open_storage(settings, load_embeddings(settings))
     except ConfigError as exc:
         print(f"graphport: {exc}", file=sys.stderr)
         sys.exit(1)

@@ -231,7 +231,7 @@ def test_index_and_ttl_configs(tmp_path: Path) -> None:
         },
     )
     settings = load_settings(config=str(config), database_url=":memory:")
-    index = index_config(settings)
+    index = index_config(settings, load_embeddings(settings))
     assert index is not None
     assert index["dims"] == 3 and index["fields"] == ["text"] and index["text_fields"] == ["text"]
     assert isinstance(index["embed"], CheckedEmbeddings)
@@ -240,7 +240,7 @@ def test_index_and_ttl_configs(tmp_path: Path) -> None:
         "default_ttl": 2.0,
         "sweep_interval_minutes": 0.5,
     }
-    assert store_options(settings).ttl == ttl_config(settings.store)
+    assert store_options(settings, load_embeddings(settings)).ttl == ttl_config(settings.store)
     # no block: items put with a ttl of their own still refresh and are swept
     assert ttl_config(StoreSettings()) == {"refresh_on_read": True, "sweep_interval_minutes": 5.0}
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from graphport.config import ConfigError, Settings
 from graphport.storage.base import RunFinish, Storage
 
@@ -10,20 +12,22 @@ __all__ = ["POSTGRES_SCHEMES", "RunFinish", "Storage", "open_storage"]
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
-def open_storage(settings: Settings) -> Storage:
+def open_storage(settings: Settings, embeddings: Any = None) -> Storage:
     """The backend for `settings.database_url` (not yet opened), its store configured by the
-    `store` block of langgraph.json."""
+    `store` block of langgraph.json (`embeddings`: what its `index.embed` names, loaded)."""
     from graphport.storage.store import store_options
 
     path = settings.sqlite_path
     if path is not None:
         from graphport.storage.sqlite import SqliteStorage
 
-        return SqliteStorage(path, store=store_options(settings), shared=settings.sqlite_shared)
+        return SqliteStorage(
+            path, store=store_options(settings, embeddings), shared=settings.sqlite_shared
+        )
     if settings.database_url.startswith(POSTGRES_SCHEMES):
         from graphport.storage.postgres import PostgresStorage
 
-        return PostgresStorage(settings.database_url, store=store_options(settings))
+        return PostgresStorage(settings.database_url, store=store_options(settings, embeddings))
     raise ConfigError(
         f"Unsupported database URL {settings.database_url!r}: use a file path, sqlite:///path, "
         ":memory: or postgresql://..."

@@ -25,7 +25,6 @@ from langgraph.store.base import ensure_embeddings
 
 from graphport import errors
 from graphport.config import Settings, StoreIndex, StoreSettings
-from graphport.graphs import load_embeddings
 
 __all__ = [
     "StoreOptions",
@@ -55,16 +54,18 @@ class StoreOptions:
         log.info("%s", describe(self.settings, vectors))
 
 
-def store_options(settings: Settings) -> StoreOptions:
-    return StoreOptions(settings.store, index_config(settings))
+def store_options(settings: Settings, embeddings: Any = None) -> StoreOptions:
+    return StoreOptions(settings.store, index_config(settings, embeddings))
 
 
-def index_config(settings: Settings) -> dict[str, Any] | None:
-    """The `index` argument of langgraph's stores (embedding loaded), or None."""
+def index_config(settings: Settings, embeddings: Any = None) -> dict[str, Any] | None:
+    """The `index` argument of langgraph's stores, or None. `embeddings` is what
+    `store.index.embed` names, loaded by the caller (`graphs.load_embeddings`): storage loads
+    no user code."""
     index = settings.store.index
     if index is None:
         return None
-    embed = CheckedEmbeddings(ensure_embeddings(load_embeddings(settings)), index)
+    embed = CheckedEmbeddings(ensure_embeddings(embeddings), index)
     fields = list(index.fields)
     # AsyncSqliteStore reads the fields from `text_fields`, the other stores from `fields`
     return {**index.extra, "dims": index.dims, "embed": embed, "fields": fields,
