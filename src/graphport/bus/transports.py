@@ -92,6 +92,9 @@ class PostgresNotify(_Sender):
     A payload must stay under 8000 bytes: a larger message is stored in `bus_payloads` in the
     same transaction and announced as `@<id>`; receivers read it on their own connection.
     Messages older than 10 minutes are swept from that table by whoever sends next.
+    Why the transport owns this table and not storage: what it holds is bus traffic (live
+    events, a stateless run's result, whose rows are gone once it ends), never a row the
+    storage interface serves; it is NOTIFY's overflow, swept on the bus's own schedule.
     """
 
     LIMIT = 7_900
