@@ -10,85 +10,17 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import jsonschema_rs
 from starlette.requests import Request
 from starlette.responses import Response
 
 from graphport import errors
+from graphport.api import schemas
 from graphport.api.bodies import json_body, path_uuid, validate
 from graphport.api.responses import JSONResponse
 from graphport.api.state import engine_of, settings_of, thread_ops_of
 from graphport.engine import graph_info
 from graphport.graphs import GraphEntry
 from graphport.models import Assistant, iso
-
-# -- request bodies ----------------------------------------------------------------------------
-# Written from the public OpenAPI description (AssistantCreate, AssistantPatch, ...). Each is a
-# root document, so jsonschema-rs messages read `schema["properties"][...]` as the reference's
-# do; `config` is checked again on its own against Config, as the reference does.
-
-_NO_NUL_KEYS = {"propertyNames": {"pattern": "^(?!.*\\\\[uU]0000)[^\\u0000]*$"}}
-_OBJECT = {"type": "object"}
-_LIMIT = {"type": "integer", "minimum": 1, "maximum": 1000, "default": 10}
-_OFFSET = {"type": "integer", "minimum": 0, "default": 0}
-ASSISTANT_FIELDS = [
-    "assistant_id", "graph_id", "name", "description", "config", "context", "created_at",
-    "updated_at", "metadata", "version",
-]  # fmt: skip
-SORT_FIELDS = ["assistant_id", "created_at", "updated_at", "name", "graph_id"]
-
-
-def _validator(properties: dict[str, Any], **extra: Any) -> Any:
-    return jsonschema_rs.validator_for({"type": "object", "properties": properties, **extra})
-
-
-CONFIG = _validator(
-    {
-        "tags": {"type": "array", "items": {"type": "string"}},
-        "recursion_limit": {"type": "integer"},
-        "configurable": {"type": "object", **_NO_NUL_KEYS},
-    }
-)
-CREATE = _validator(
-    {
-        "assistant_id": {"type": "string", "format": "uuid"},
-        "graph_id": {"type": "string"},
-        "config": {"type": "object", **_NO_NUL_KEYS},
-        "context": {"type": "object", **_NO_NUL_KEYS},
-        "metadata": _OBJECT,
-        "if_exists": {"type": "string", "enum": ["raise", "do_nothing"], "default": "raise"},
-        "name": {"type": "string"},
-        "description": {"type": ["string", "null"]},
-    },
-    required=["graph_id"],
-)
-PATCH = _validator(
-    {
-        "graph_id": {"type": "string"},
-        "config": {"type": "object", **_NO_NUL_KEYS},
-        "context": {"type": "object", **_NO_NUL_KEYS},
-        "metadata": _OBJECT,
-        "name": {"type": "string"},
-        "description": {"type": "string"},
-    }
-)
-SEARCH = _validator(
-    {
-        "metadata": _OBJECT,
-        "graph_id": {"type": "string"},
-        "name": {"type": "string"},
-        "limit": _LIMIT,
-        "offset": _OFFSET,
-        "sort_by": {"type": "string", "enum": SORT_FIELDS},
-        "sort_order": {"type": "string", "enum": ["asc", "desc"]},
-        "select": {"type": "array", "items": {"type": "string", "enum": ASSISTANT_FIELDS}},
-    }
-)
-COUNT = _validator(
-    {"metadata": _OBJECT, "graph_id": {"type": "string"}, "name": {"type": "string"}}
-)
-VERSIONS = _validator({"metadata": _OBJECT, "limit": _LIMIT, "offset": _OFFSET})
-LATEST = _validator({"version": {"type": "integer"}})
 
 BOTH_CONFIGURABLE_AND_CONTEXT = (
     "Cannot specify both configurable and context. Prefer setting context alone. Context was "
@@ -123,7 +55,7 @@ def _require_graph(request: Request, graph_id: str) -> None:
 
 def _check_config(config: Any) -> None:
     if config:
-        validate(CONFIG, config)
+        validate(schemas.ASSISTANT_CONFIG, config)
 
 
 async def _assistant(request: Request) -> tuple[Assistant, GraphEntry]:
@@ -142,7 +74,7 @@ async def _assistant(request: Request) -> tuple[Assistant, GraphEntry]:
 
 
 async def create_assistant(request: Request) -> Response:
-    body = await _body(request, CREATE)
+    body = await _body(request, schemas.ASSISTANT_CREATE)
     assistant_id = body.get("assistant_id") or str(uuid.uuid4())
     try:
         assistant_id = str(uuid.UUID(assistant_id))
@@ -185,7 +117,7 @@ async def get_assistant(request: Request) -> Response:
 
 async def patch_assistant(request: Request) -> Response:
     assistant_id = _path_id(request)
-    body = await _body(request, PATCH)
+    body = await _body(request, schemas.ASSISTANT_PATCH)
     _check_config(body.get("config"))
     graph_id = body.get("graph_id")
     if graph_id is not None:
@@ -242,7 +174,7 @@ async def _delete_threads(request: Request, assistant_id: str) -> None:
 
 
 async def search_assistants(request: Request) -> Response:
-    body = await _body(request, SEARCH)
+    body = await _body(request, schemas.ASSISTANT_SEARCH)
     graph_id = body.get("graph_id")
     if graph_id is not None:
         _require_graph(request, graph_id)
@@ -272,7 +204,7 @@ async def search_assistants(request: Request) -> Response:
 
 
 async def count_assistants(request: Request) -> Response:
-    body = await _body(request, COUNT)
+    body = await _body(request, schemas.ASSISTANT_COUNT)
     graph_id = body.get("graph_id")
     if graph_id is not None:
         _require_graph(request, graph_id)
@@ -291,7 +223,7 @@ async def count_assistants(request: Request) -> Response:
 
 async def list_versions(request: Request) -> Response:
     assistant_id = _path_id(request)
-    body = await _body(request, VERSIONS)
+    body = await _body(request, schemas.ASSISTANT_VERSIONS)
     versions = await engine_of(request).storage.list_assistant_versions(
         assistant_id,
         metadata=body.get("metadata"),
@@ -306,7 +238,9 @@ async def list_versions(request: Request) -> Response:
 
 
 async def set_latest(request: Request) -> Response:
-    body = await _body(request, LATEST)  # the reference reads the body before the path
+    body = await _body(
+        request, schemas.ASSISTANT_LATEST
+    )  # the reference reads the body before the path
     assistant_id = _path_id(request)
     storage = engine_of(request).storage
     version = body.get("version")

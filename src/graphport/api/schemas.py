@@ -194,3 +194,73 @@ def _run_create_validator(schema_name: str) -> Any:
 
 RUN_CREATE_STATELESS = _run_create_validator("RunCreateStateless")
 RUN_CREATE_STATEFUL = _run_create_validator("RunCreateStateful")
+
+
+# -- assistants --------------------------------------------------------------------------------
+# Written from the public OpenAPI description (AssistantCreate, AssistantPatch, ...). Each is a
+# root document, so jsonschema-rs messages read `schema["properties"][...]` as the reference's
+# do; `config` is checked again on its own against ASSISTANT_CONFIG, as the reference does.
+
+_AN_OBJECT = {"type": "object"}
+_PAGE_LIMIT = {"type": "integer", "minimum": 1, "maximum": 1000, "default": 10}
+_PAGE_OFFSET = {"type": "integer", "minimum": 0, "default": 0}
+ASSISTANT_FIELDS = [
+    "assistant_id", "graph_id", "name", "description", "config", "context", "created_at",
+    "updated_at", "metadata", "version",
+]  # fmt: skip
+ASSISTANT_SORT_FIELDS = ["assistant_id", "created_at", "updated_at", "name", "graph_id"]
+
+
+def _validator(properties: dict[str, Any], **extra: Any) -> Any:
+    return jsonschema_rs.validator_for({"type": "object", "properties": properties, **extra})
+
+
+ASSISTANT_CONFIG = _validator(
+    {
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "recursion_limit": {"type": "integer"},
+        "configurable": {"type": "object", **_NO_NUL_KEYS},
+    }
+)
+ASSISTANT_CREATE = _validator(
+    {
+        "assistant_id": {"type": "string", "format": "uuid"},
+        "graph_id": {"type": "string"},
+        "config": {"type": "object", **_NO_NUL_KEYS},
+        "context": {"type": "object", **_NO_NUL_KEYS},
+        "metadata": _AN_OBJECT,
+        "if_exists": {"type": "string", "enum": ["raise", "do_nothing"], "default": "raise"},
+        "name": {"type": "string"},
+        "description": {"type": ["string", "null"]},
+    },
+    required=["graph_id"],
+)
+ASSISTANT_PATCH = _validator(
+    {
+        "graph_id": {"type": "string"},
+        "config": {"type": "object", **_NO_NUL_KEYS},
+        "context": {"type": "object", **_NO_NUL_KEYS},
+        "metadata": _AN_OBJECT,
+        "name": {"type": "string"},
+        "description": {"type": "string"},
+    }
+)
+ASSISTANT_SEARCH = _validator(
+    {
+        "metadata": _AN_OBJECT,
+        "graph_id": {"type": "string"},
+        "name": {"type": "string"},
+        "limit": _PAGE_LIMIT,
+        "offset": _PAGE_OFFSET,
+        "sort_by": {"type": "string", "enum": ASSISTANT_SORT_FIELDS},
+        "sort_order": {"type": "string", "enum": ["asc", "desc"]},
+        "select": {"type": "array", "items": {"type": "string", "enum": ASSISTANT_FIELDS}},
+    }
+)
+ASSISTANT_COUNT = _validator(
+    {"metadata": _AN_OBJECT, "graph_id": {"type": "string"}, "name": {"type": "string"}}
+)
+ASSISTANT_VERSIONS = _validator(
+    {"metadata": _AN_OBJECT, "limit": _PAGE_LIMIT, "offset": _PAGE_OFFSET}
+)
+ASSISTANT_LATEST = _validator({"version": {"type": "integer"}})
