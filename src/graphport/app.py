@@ -23,6 +23,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graphport import errors
+from graphport.access_log import AccessLog
 from graphport.api import route_table
 from graphport.api.responses import error_response
 from graphport.bus.cluster import ClusterBus
@@ -230,6 +231,7 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
     app.router.routes = parts.routes
     app.user_middleware = [
         *parts.middleware,
+        Middleware(AccessLog, http=settings.http),
         Middleware(PrivateNetworkHeader),
         _cors(settings),
         Middleware(ServerErrors),

@@ -40,6 +40,12 @@ def _parser() -> argparse.ArgumentParser:
         help="redis://... : the bus between processes (default: PostgreSQL LISTEN/NOTIFY) "
         "[GRAPHPORT_REDIS_URL]",
     )
+    serve.add_argument(
+        "--log-level",
+        choices=["debug", "info", "warning", "error"],
+        help="[GRAPHPORT_LOG_LEVEL or LOG_LEVEL, info]; GRAPHPORT_LOG_JSON=1 (or LOG_JSON=1) "
+        "logs one JSON object per line",
+    )
     migrate = sub.add_parser("migrate", help="apply the database migrations, then exit")
     migrate.add_argument("--config", help="path of langgraph.json [GRAPHPORT_CONFIG]")
     migrate.add_argument(
@@ -102,6 +108,7 @@ def main(argv: list[str] | None = None) -> None:
             jobs=args.jobs,
             redis_url=args.redis_url,
             workers=args.workers,
+            log_level=args.log_level,
         )
         if settings.workers > 1 and settings.sqlite_path == ":memory:":
             raise ConfigError(
@@ -111,7 +118,7 @@ def main(argv: list[str] | None = None) -> None:
     except ConfigError as exc:
         print(f"graphport: {exc}", file=sys.stderr)
         sys.exit(1)
-    _logging(settings.log_level)
+    _logging(settings.log_level, settings.log_json)
     for level, message in settings.config_notes:
         logging.getLogger("graphport.config").log(level, message)
     from graphport.app import create_app
@@ -145,6 +152,8 @@ def main(argv: list[str] | None = None) -> None:
         GRAPHPORT_JOBS=str(settings.jobs),
         GRAPHPORT_REDIS_URL=settings.redis_url,
         GRAPHPORT_WORKERS="1",
+        GRAPHPORT_LOG_LEVEL=settings.log_level,
+        GRAPHPORT_LOG_JSON="1" if settings.log_json else "",
         GRAPHPORT_SQLITE_SHARED="1",  # (only read with a SQLite file)
     )
     uvicorn.run("graphport.cli:app_from_env", factory=True, workers=settings.workers, **options)
@@ -157,10 +166,33 @@ def _refuse(exc: ConfigError) -> NoReturn:
     sys.exit(1)
 
 
-def _logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(), format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"
-    )
+class JSONFormatter(logging.Formatter):
+    """One JSON object per line (GRAPHPORT_LOG_JSON=1), for log collectors."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        import orjson
+
+        entry: dict[str, Any] = {
+            "timestamp": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "pid": record.process,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exc_info"] = self.formatException(record.exc_info)
+        return orjson.dumps(entry, default=str).decode()
+
+
+def _logging(level: str, as_json: bool = False) -> None:
+    handler = logging.StreamHandler()
+    if as_json:
+        handler.setFormatter(JSONFormatter())
+    else:
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
+        )
+    logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
 
 
 def app_from_env() -> Any:
@@ -168,7 +200,7 @@ def app_from_env() -> Any:
     from graphport.app import create_app
 
     settings = load_settings()
-    _logging(settings.log_level)
+    _logging(settings.log_level, settings.log_json)
     return create_app(settings)
 
 

@@ -68,7 +68,9 @@ _NO_AUTH = (
 )
 _NO_UI = "graphport serves no UI components (/ui) yet; remove the key"
 _NO_CONSOLE = "graphport serves no console yet; remove the key"
-_NO_APP = "custom routes and middleware (http.app) are not served yet; remove the key"
+_NO_ROUTE_AUTH = (
+    "authentication of http.app's routes is not served yet (no auth middleware); remove the key"
+)
 _HEADERS = {"includes": SERVED, "excludes": SERVED, "include": SERVED, "exclude": SERVED}
 
 KEYS: dict[str, Entry] = {
@@ -134,9 +136,9 @@ KEYS: dict[str, Entry] = {
         "cache": Refused(_NO_AUTH),
     },
     "http": {
-        "app": Refused(_NO_APP),
-        "middleware_order": Refused(_NO_APP),
-        "enable_custom_route_auth": Refused(_NO_APP),
+        "app": SERVED,  # graphport.http_app
+        "middleware_order": SERVED,
+        "enable_custom_route_auth": Refused(_NO_ROUTE_AUTH),
         "disable_assistants": SERVED,
         "disable_threads": SERVED,
         "disable_runs": SERVED,
@@ -160,7 +162,7 @@ KEYS: dict[str, Entry] = {
             "max_age": SERVED,
         },
         "configurable_headers": _HEADERS,
-        "logging_headers": _HEADERS,  # graphport logs no request header at all
+        "logging_headers": _HEADERS,  # the access log shows the headers it picks
     },
     "webhooks": {
         "env_prefix": SERVED,
@@ -244,6 +246,7 @@ class Settings:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     keepalive_seconds: float = KEEPALIVE_SECONDS
     log_level: str = "info"
+    log_json: bool = False  # one JSON object per log line
     public_url: str = ""  # how clients reach this server (feedback links); default from host/port
     feedback_ttl: float = 7 * 86400.0
     stream_retention: float = 600.0  # seconds a resumable run's events are kept after it ends
@@ -293,8 +296,40 @@ class Settings:
         return url
 
 
+# The reference's (langgraph-api's) names for the same settings: a manifest written for it runs
+# unchanged. GRAPHPORT_* wins when both are set.
+REFERENCE_ENV = {
+    "JOBS": "N_JOBS_PER_WORKER",
+    "RUN_TIMEOUT": "BG_JOB_TIMEOUT_SECS",
+    "DATABASE_URL": "DATABASE_URI",
+    "REDIS_URL": "REDIS_URI",
+    "LOG_LEVEL": "LOG_LEVEL",
+    "LOG_JSON": "LOG_JSON",
+    "MOUNT_PREFIX": "MOUNT_PREFIX",
+    "CORS_ALLOW_ORIGINS": "CORS_ALLOW_ORIGINS",
+    "MAX_BODY_BYTES": "HTTP_MAX_REQUEST_BODY_BYTES",
+}
+
+
 def _env(name: str, default: Any) -> Any:
-    return os.environ.get(f"GRAPHPORT_{name}", default)
+    value = os.environ.get(f"GRAPHPORT_{name}")
+    if value is None and name in REFERENCE_ENV:
+        value = os.environ.get(REFERENCE_ENV[name])
+    return default if value is None else value
+
+
+def _http(raw: dict[str, Any]) -> dict[str, Any]:
+    """`http` of langgraph.json, with MOUNT_PREFIX and CORS_ALLOW_ORIGINS (comma-separated)
+    filling what it leaves unset."""
+    http = dict(raw)
+    prefix = _env("MOUNT_PREFIX", "")
+    if prefix and "mount_prefix" not in http:
+        http["mount_prefix"] = prefix
+    origins = _env("CORS_ALLOW_ORIGINS", "")
+    if origins and "allow_origins" not in (http.get("cors") or {}):
+        allowed = [o.strip() for o in origins.split(",") if o.strip()]
+        http["cors"] = {**(http.get("cors") or {}), "allow_origins": allowed}
+    return http
 
 
 def _positive(value: Any, where: str, *, integer: bool = False) -> float:
@@ -371,6 +406,7 @@ def load_settings(
     jobs: int | None = None,
     redis_url: str | None = None,
     workers: int | None = None,
+    log_level: str | None = None,
 ) -> Settings:
     """Merge command-line values over GRAPHPORT_* variables over defaults, and read the config."""
     config_path = Path(config or _env("CONFIG", "langgraph.json")).resolve()
@@ -396,7 +432,8 @@ def load_settings(
         run_timeout=float(_env("RUN_TIMEOUT", 86400.0)),
         max_body_bytes=int(_env("MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)),
         keepalive_seconds=float(_env("KEEPALIVE_SECONDS", KEEPALIVE_SECONDS)),
-        log_level=str(_env("LOG_LEVEL", "info")).lower(),
+        log_level=str(log_level or _env("LOG_LEVEL", "info")).lower(),
+        log_json=str(_env("LOG_JSON", "")).lower() in ("1", "true", "yes"),
         public_url=str(_env("PUBLIC_URL", "")),
         feedback_ttl=float(_env("FEEDBACK_TTL_SECONDS", 7 * 86400.0)),
         stream_retention=float(_env("STREAM_RETENTION_SECONDS", 600.0)),
@@ -412,7 +449,7 @@ def load_settings(
         graphs=raw["graphs"],
         dependencies=list(raw.get("dependencies") or []),
         env=raw.get("env"),
-        http=dict(raw.get("http") or {}),
+        http=_http(raw.get("http") or {}),
         webhooks=dict(raw.get("webhooks") or {}),
         store=parse_store(raw.get("store")),
         config_notes=tuple(notes),

@@ -63,7 +63,7 @@ def test_unknown_keys_are_warned_about_with_the_closest_known_one(raw: Any, line
     ("raw", "words"),
     [
         ({"auth": {"path": "./auth.py:auth"}}, "'auth.path' is not served by graphport"),
-        ({"http": {"app": "./app.py:app"}}, "'http.app' is not served by graphport"),
+        ({"http": {"enable_custom_route_auth": True}}, "not served by graphport"),
         ({"http": {"disable_ui": False}}, "'http.disable_ui' is not served by graphport"),
         ({"checkpointer": {"backend": "mongo"}}, "'checkpointer.backend' is not served"),
         ({"checkpointer": {"ttl": {"strategy": "delete"}}}, "'checkpointer.ttl' is not served"),

@@ -102,6 +102,7 @@ class Outcome:
     error: dict[str, str] | None = None
     feedback: dict[str, str] | None = None  # feedback key -> link
     rolled_back: bool = False  # cancelled with action=rollback: the run leaves nothing behind
+    exception: BaseException | None = None  # what failed the run (its traceback is logged)
 
     def body(self) -> bytes:
         """The /runs/wait body: final values, plus `__interrupt__` and `__feedback__`, or
@@ -190,4 +191,5 @@ async def execute(graph: Graph, prep: Prepared, publish: Publish | None = None) 
     except Exception as exc:
         outcome.status = "error"
         outcome.error = error_payload(exc)
+        outcome.exception = exc
     return outcome

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from langgraph.checkpoint.memory import InMemorySaver
@@ -209,8 +210,8 @@ class Worker:
         except asyncio.CancelledError:
             raise  # shutdown: left `running`, requeued and run again after the restart
         except Exception as exc:  # the factory or the state read failed
-            log.exception("run %s failed outside the graph", run_id)
-            outcome, thread_state = Outcome(status="error", error=error_payload(exc)), {}
+            outcome = Outcome(status="error", error=error_payload(exc), exception=exc)
+            thread_state = {}
         await self._finish(run, outcome, temporary, thread_state, started_at)
 
     async def _run_graph(self, run: Run, temporary: bool) -> tuple[Outcome, dict[str, Any]]:
@@ -322,8 +323,7 @@ class Worker:
             self.webhooks.schedule(
                 PendingWebhook(run_id, thread_id, webhook[0], webhook[1], 0, 0.0)
             )
-        if outcome.status == "error":
-            log.info("run %s failed: %s", run_id, outcome.error)
+        _log_end(run, outcome, started_at)
         if outcome.error is not None:
             self._emit(run_id, "error", outcome.error)
         if outcome.feedback:
@@ -474,3 +474,19 @@ async def _thread_state_after(
     if outcome.rolled_back:
         values = state.values or None
     return {"status": status, "values": values, "interrupts": interrupts}
+
+
+def _log_end(run: Run, outcome: Outcome, started_at: str) -> None:
+    """One line per run end (run, graph, status, duration, attempt); a failed run's traceback."""
+    kw = run["kwargs"]
+    graph_id = kw.get("config", {}).get("configurable", {}).get("graph_id", "")
+    seconds = (datetime.now(UTC) - datetime.fromisoformat(started_at)).total_seconds()
+    level = logging.INFO if outcome.status in ("success", "interrupted") else logging.WARNING
+    exc = outcome.exception
+    log.log(
+        logging.ERROR if exc is not None else level,
+        "run %s ended: graph=%s status=%s duration=%.3fs attempt=%d thread=%s%s",
+        run["run_id"], graph_id, outcome.status, seconds, run.get("attempt", 1),
+        run["thread_id"], f" error={outcome.error}" if outcome.error else "",
+        exc_info=(type(exc), exc, exc.__traceback__) if exc is not None else None,
+    )  # fmt: skip
