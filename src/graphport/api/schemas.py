@@ -10,6 +10,8 @@ from typing import Any
 
 import jsonschema_rs
 
+from graphport.storage.base import CRON_SORT_FIELDS
+
 STREAM_MODES = [
     "values",
     "messages",
@@ -264,3 +266,183 @@ ASSISTANT_VERSIONS = _validator(
     {"metadata": _AN_OBJECT, "limit": _PAGE_LIMIT, "offset": _PAGE_OFFSET}
 )
 ASSISTANT_LATEST = _validator({"version": {"type": "integer"}})
+
+
+# -- crons -------------------------------------------------------------------------------
+
+_CRON_INTERRUPT_NODES = {
+    "anyOf": [{"type": "string", "enum": ["*"]}, {"items": {"type": "string"}, "type": "array"}]
+}
+CRON_FIELDS = [
+    "cron_id", "assistant_id", "thread_id", "on_run_completed", "end_time", "schedule",
+    "timezone", "created_at", "updated_at", "user_id", "payload", "next_run_date", "metadata",
+    "enabled",
+]  # fmt: skip
+
+
+def _run_fields(*, end_time: dict[str, Any], assistant: bool) -> dict[str, Any]:
+    """The properties every cron body shares, in the reference's order, up to the webhook."""
+    fields: dict[str, Any] = {
+        "schedule": {"type": "string", "title": "Schedule"},
+        "timezone": {"type": "string", "title": "Timezone"},
+        "end_time": end_time,
+    }
+    if assistant:
+        fields["assistant_id"] = {
+            "anyOf": [
+                {"type": "string", "format": "uuid", "title": "Assistant Id"},
+                {"type": "string", "title": "Graph Id"},
+            ]
+        }
+    fields |= {
+        "input": {
+            "anyOf": [{"items": {"type": "object"}, "type": "array"}, {"type": "object"}],
+            "title": "Input",
+        },
+        "metadata": {"type": "object", "title": "Metadata"},
+        "config": {
+            "properties": {
+                "tags": {"items": {"type": "string"}, "type": "array", "title": "Tags"},
+                "recursion_limit": {"type": "integer", "title": "Recursion Limit"},
+                "configurable": {"type": "object", "title": "Configurable", **_NO_NUL_KEYS},
+            },
+            "type": "object",
+            "title": "Config",
+            **_NO_NUL_KEYS,
+        },
+        "context": {"type": "object", "title": "Context", **_NO_NUL_KEYS},
+        "webhook": {
+            "type": "string",
+            "maxLength": 65536,
+            "minLength": 1,
+            "format": "uri-reference",
+            "title": "Webhook",
+        },
+        "interrupt_before": {**_CRON_INTERRUPT_NODES, "title": "Interrupt Before"},
+        "interrupt_after": {**_CRON_INTERRUPT_NODES, "title": "Interrupt After"},
+    }
+    return fields
+
+
+_STREAM_FIELDS: dict[str, Any] = {
+    "enabled": {"type": "boolean", "title": "Enabled", "default": True},
+    "stream_mode": {
+        "anyOf": [
+            {"items": {"type": "string", "enum": STREAM_MODES}, "type": "array"},
+            {"type": "string", "enum": STREAM_MODES},
+        ],
+        "title": "Stream Mode",
+        "default": ["values"],
+    },
+    "stream_subgraphs": {"type": "boolean", "title": "Stream Subgraphs", "default": False},
+    "stream_resumable": {"type": "boolean", "title": "Stream Resumable", "default": False},
+    "durability": {
+        "type": "string",
+        "enum": ["sync", "async", "exit"],
+        "title": "Durability",
+        "default": "async",
+    },
+}
+_END_TIME = {"type": "string", "format": "date-time", "title": "End Time"}
+_ON_RUN_COMPLETED = {
+    "type": "string",
+    "enum": ["delete", "keep"],
+    "title": "On Run Completed",
+}
+_UUID = {"type": "string", "format": "uuid"}
+
+CRON_CREATE = jsonschema_rs.validator_for(
+    {
+        "properties": {
+            **_run_fields(end_time=_END_TIME, assistant=True),
+            "on_run_completed": {**_ON_RUN_COMPLETED, "default": "delete"},
+            **_STREAM_FIELDS,
+        },
+        "type": "object",
+        "required": ["assistant_id", "schedule"],
+        "additionalProperties": True,
+        "title": "CronCreate",
+    }
+)
+THREAD_CRON_CREATE = jsonschema_rs.validator_for(
+    {
+        "properties": {
+            **_run_fields(end_time=_END_TIME, assistant=True),
+            "multitask_strategy": {
+                "type": "string",
+                "enum": ["reject", "rollback", "interrupt", "enqueue"],
+                "title": "Multitask Strategy",
+                "default": "enqueue",
+            },
+            **_STREAM_FIELDS,
+        },
+        "type": "object",
+        "required": ["assistant_id", "schedule"],
+        "title": "ThreadCronCreate",
+    }
+)
+# jsonschema-rs 0.44 skips `required` in an object schema with 15 properties or more (the
+# reference then fails with a KeyError, a 500): it is checked on its own.
+CRON_CREATE_REQUIRED = jsonschema_rs.validator_for(
+    {"type": "object", "required": ["assistant_id", "schedule"]}
+)
+CRON_PATCH = jsonschema_rs.validator_for(
+    {
+        "properties": {
+            **_run_fields(end_time={**_END_TIME, "type": ["string", "null"]}, assistant=False),
+            "on_run_completed": _ON_RUN_COMPLETED,
+            **_STREAM_FIELDS,
+        },
+        "type": "object",
+        "title": "CronPatch",
+    }
+)
+CRON_SEARCH = jsonschema_rs.validator_for(
+    {
+        "properties": {
+            "assistant_id": {**_UUID, "title": "Assistant Id"},
+            "thread_id": {**_UUID, "title": "Thread Id"},
+            "enabled": {"type": "boolean", "title": "Enabled"},
+            "metadata": {"type": "object", "title": "Metadata"},
+            "limit": {
+                "type": "integer",
+                "title": "Limit",
+                "default": 10,
+                "minimum": 1,
+                "maximum": 1000,
+            },
+            "offset": {"type": "integer", "title": "Offset", "default": 0, "minimum": 0},
+            "sort_by": {
+                "type": "string",
+                "title": "Sort By",
+                "default": "created_at",
+                "enum": list(CRON_SORT_FIELDS),
+            },
+            "sort_order": {
+                "type": "string",
+                "title": "Sort Order",
+                "default": "desc",
+                "enum": ["asc", "desc"],
+            },
+            "select": {
+                "type": "array",
+                "items": {"type": "string", "enum": CRON_FIELDS},
+                "title": "Select",
+            },
+        },
+        "type": "object",
+        "required": [],
+        "title": "CronSearch",
+    }
+)
+CRON_COUNT = jsonschema_rs.validator_for(
+    {
+        "properties": {
+            "assistant_id": {**_UUID, "title": "Assistant Id"},
+            "thread_id": {**_UUID, "title": "Thread Id"},
+            "metadata": {"type": "object", "title": "Metadata"},
+        },
+        "type": "object",
+        "title": "CronCountRequest",
+    }
+)
