@@ -199,7 +199,7 @@ def _log_start(
 ) -> None:
     log.info("data: %s", storage.location)
     log.info("graphs: %s", ", ".join(f"{g} ({e.source})" for g, e in graphs.items()))
-    log.info("serving on http://%s:%d (%d job slots)", settings.host, settings.port, settings.jobs)
+    log.info("ready: %d job slots", settings.jobs)  # "serving on" follows the bind (cli)
     if isinstance(bus, ClusterBus):
         log.info(
             "sharing the database with other processes (worker %s, bus: %s)",

@@ -127,6 +127,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         graphs = load_graphs(settings)  # in every case: a broken graph stops the start here
         app = create_app(settings, graphs)  # and so does a broken `http.app`
+        _check_database(settings)
     except ConfigError as exc:
         _refuse(exc)
     import uvicorn
@@ -140,7 +141,11 @@ def main(argv: list[str] | None = None) -> None:
         "timeout_graceful_shutdown": settings.drain_seconds,
     }
     if settings.workers == 1:
-        uvicorn.run(app, **options)
+        server = _server_class()(uvicorn.Config(app, **options))
+        server.serve_address = settings.base_url
+        server.run()
+        if not server.started:  # the port is taken (uvicorn said so) or start-up failed
+            sys.exit(1)
         return
     # uvicorn's supervisor: N processes on one socket, a dead one replaced, SIGTERM passed on.
     # Each builds its settings again from the environment, so the options go there.
@@ -164,6 +169,43 @@ def _refuse(exc: ConfigError) -> NoReturn:
     if exc.details:
         print(exc.details, file=sys.stderr)
     sys.exit(1)
+
+
+def _check_database(settings: Any) -> None:
+    """A bad URL scheme or an unreachable PostgreSQL: one line and exit 1, before serving (not a
+    traceback from the lifespan)."""
+    import asyncio
+
+    from graphport import errors
+    from graphport.storage import open_storage
+    from graphport.storage.postgres import PostgresStorage
+
+    storage = open_storage(settings)  # raises ConfigError on a scheme it does not know
+    if not isinstance(storage, PostgresStorage):
+        return
+
+    async def reach() -> None:
+        await storage.open()
+        await storage.close()
+
+    try:
+        asyncio.run(reach())
+    except errors.GraphportError as exc:
+        raise ConfigError(str(exc).splitlines()[0]) from exc
+
+
+def _server_class() -> Any:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, saying "serving on" once the port is bound, not before."""
+
+        serve_address = ""
+
+        def _log_started_message(self, listeners: Any) -> None:
+            logging.getLogger("graphport").info("serving on %s", self.serve_address)
+
+    return Server
 
 
 class JSONFormatter(logging.Formatter):

@@ -62,3 +62,52 @@ def test_json_logs_and_reference_env_names(tmp_path: Path, own_server: None) -> 
     assert any(e["logger"] == "graphport.access" and "GET /p/info 200" in e["message"]
                for e in entries)  # fmt: skip
     assert all({"timestamp", "level", "message"} <= e.keys() for e in entries)
+
+
+def test_a_taken_port_is_one_line_and_no_serving_on(tmp_path: Path, own_server: None) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "graphport", "serve", "--config", str(_config(tmp_path)),
+             "--port", str(port), "--database-url", ":memory:"],
+            capture_output=True, text=True, timeout=60, cwd=tmp_path,
+        )  # fmt: skip
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert "address already in use" in output and "serving on" not in output
+    assert "Traceback" not in output
+
+
+def test_serving_on_once_bound(tmp_path: Path, own_server: None) -> None:
+    srv = start_server(tmp_path, config=_config(tmp_path))
+    srv.stop()
+    assert f"serving on {srv.url}" in srv.log()
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("postgresql://nobody@127.0.0.1:1/x", "Cannot connect to PostgreSQL"),
+        ("mysql://db/app", "Unsupported database URL 'mysql://db/app'"),
+    ],
+)
+def test_database_problems_are_one_line(
+    tmp_path: Path, own_server: None, url: str, message: str
+) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "graphport", "serve", "--config", str(_config(tmp_path)),
+         "--port", "0", "--database-url", url],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert message in done.stderr and "Traceback" not in done.stdout + done.stderr
+    assert done.stderr.strip().count("\n") == 0
