@@ -111,3 +111,8 @@ def test_database_problems_are_one_line(
     assert done.returncode == 1
     assert message in done.stderr and "Traceback" not in done.stdout + done.stderr
     assert done.stderr.strip().count("\n") == 0
+
+
+def test_ok_checks_the_database_on_request(http: httpx.Client) -> None:
+    r = http.get("/ok", params={"check_db": "1"})
+    assert r.status_code == 200 and r.json()["ok"] is True

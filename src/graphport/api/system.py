@@ -7,12 +7,20 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from graphport import API_VERSION, __version__
-from graphport.api.responses import JSONResponse
+from graphport.api.responses import JSONResponse, error_response
+from graphport.api.state import engine_of
 
 _OK = b'{"ok":true,"services":{}}'
 
 
 async def ok(request: Request) -> Response:
+    """`?check_db=1` also makes a round trip to the database: 503 when it is unreachable."""
+    if request.query_params.get("check_db", "").lower() in ("1", "true", "yes"):
+        try:
+            await engine_of(request).storage.ping()
+        except Exception as exc:
+            detail = f"storage unreachable: {type(exc).__name__}: {exc}"
+            return error_response(503, detail.splitlines()[0])
     return Response(_OK, media_type="application/json")
 
 

@@ -598,6 +598,10 @@ class Storage(abc.ABC):
     # -- feedback ----------------------------------------------------------------------------
 
     @abc.abstractmethod
+    async def ping(self) -> None:
+        """One round trip to the database (`/ok?check_db=1`); raises when it is unreachable."""
+
+    @abc.abstractmethod
     async def server_secret(self) -> bytes:
         """A random secret made once per database (signs feedback links)."""
 

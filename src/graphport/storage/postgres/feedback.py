@@ -13,6 +13,10 @@ from graphport.storage.postgres.rows import iso_of, jsonb_or_null, text_in, text
 class FeedbackMixin(PostgresBase):
     # -- feedback ----------------------------------------------------------------------------
 
+    async def ping(self) -> None:
+        async with self._transaction() as tx:
+            await tx.execute("SELECT 1")
+
     async def server_secret(self) -> bytes:
         async with self._transaction() as tx:
             await tx.execute(

@@ -18,6 +18,9 @@ from graphport.storage.sqlite.rows import (
 class FeedbackMixin(SqliteBase):
     # -- feedback ----------------------------------------------------------------------------
 
+    async def ping(self) -> None:
+        await self._submit(lambda conn: conn.execute("SELECT 1").fetchone())
+
     async def server_secret(self) -> bytes:
         def op(conn: sqlite3.Connection) -> bytes:
             conn.execute(
