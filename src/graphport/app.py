@@ -227,7 +227,10 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
     }
     # A custom app is the application itself, as in the reference: FastAPI's routes need
     # the scope its own middleware stack prepares.
+    openapi = getattr(custom, "openapi", None)  # a FastAPI app describes its own routes
+    custom_openapi = openapi() if callable(openapi) else None
     app = custom if custom is not None else Starlette()
+    app.state.custom_openapi = custom_openapi
     app.router.routes = parts.routes
     app.user_middleware = [
         *parts.middleware,

@@ -12,7 +12,18 @@ from typing import Any
 
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
-from graphport.api import a2a, assistants, crons, mcp, protocol, runs, store, system, threads
+from graphport.api import (
+    a2a,
+    assistants,
+    crons,
+    mcp,
+    openapi,
+    protocol,
+    runs,
+    store,
+    system,
+    threads,
+)  # fmt: skip
 
 META: list[BaseRoute] = [
     Route("/", system.ok, methods=["GET"]),
@@ -154,4 +165,13 @@ def route_table(http: dict[str, Any]) -> RouteTable:
         ok = Route("/ok", system.ok_bare, methods=["GET"])
         return RouteTable(fixed=[ok], meta=[], api=api, root=[ok])
     ok = Route("/ok", system.ok, methods=["GET"])
-    return RouteTable(fixed=[ok], meta=META, api=api, root=[ok, META[0]])
+    described = Route("/openapi.json", openapi.openapi, methods=["GET"])
+    return RouteTable(fixed=[ok, described], meta=META, api=api, root=[ok, META[0]])
+
+
+for _endpoint in (runs.create_stateless, runs.stream_stateless, runs.wait_stateless):
+    openapi.describe(_endpoint, body="RunCreateStateless", responses={
+        "404": "Not Found", "409": "Conflict", "422": "Validation Error"})  # fmt: skip
+for _endpoint in (runs.create_thread_run, runs.stream_thread_run, runs.wait_thread_run):
+    openapi.describe(_endpoint, body="RunCreateStateful", responses={
+        "404": "Not Found", "409": "Conflict", "422": "Validation Error"})  # fmt: skip

@@ -161,7 +161,7 @@ _RUN_CREATE_STATEFUL = {
     },
 }
 
-_COMPONENTS = {
+COMPONENTS = {
     "schemas": {
         "RunCreateStateless": _RUN_CREATE_STATELESS,
         "RunCreateStateful": _RUN_CREATE_STATEFUL,
@@ -189,7 +189,7 @@ def _run_create_validator(schema_name: str) -> Any:
                     }
                 },
             ],
-            "components": _COMPONENTS,
+            "components": COMPONENTS,
         }
     )
 
