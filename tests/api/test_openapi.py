@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 from openapi_spec_validator import validate
 
 from tests.api.test_http_app import GRAPHS, own_server, serve_app
@@ -40,3 +41,15 @@ def test_fastapi_routes_merged_and_disabled_routes_left_out(
     assert "requestBody" in spec["paths"]["/p/orders"]["post"]
     assert "/p/runs/wait" in spec["paths"]
     assert not any("/store/" in path for path in spec["paths"])
+
+
+def test_docs_page_and_its_assets_are_served_locally(http: httpx.Client, server: Server) -> None:
+    if server.process is None:
+        pytest.skip("graphport's own explorer page")
+    page = http.get("/docs")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert "http://" not in page.text and "https://" not in page.text  # no CDN
+    js = http.get("/docs/swagger-ui-bundle.js")
+    assert js.status_code == 200 and len(js.content) > 100_000
+    assert http.get("/docs/swagger-ui.css").status_code == 200
+    assert http.get("/docs/LICENSE").status_code == 404

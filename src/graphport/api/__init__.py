@@ -166,7 +166,12 @@ def route_table(http: dict[str, Any]) -> RouteTable:
         return RouteTable(fixed=[ok], meta=[], api=api, root=[ok])
     ok = Route("/ok", system.ok, methods=["GET"])
     described = Route("/openapi.json", openapi.openapi, methods=["GET"])
-    return RouteTable(fixed=[ok, described], meta=META, api=api, root=[ok, META[0]])
+    explorer = [
+        Route("/docs", openapi.docs, methods=["GET"]),
+        Route("/docs/{name}", openapi.docs_asset, methods=["GET"]),
+    ]
+    fixed = [ok, described, *explorer]
+    return RouteTable(fixed=fixed, meta=META, api=api, root=[ok, META[0]])
 
 
 for _endpoint in (runs.create_stateless, runs.stream_stateless, runs.wait_stateless):

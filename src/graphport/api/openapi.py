@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
@@ -117,3 +118,26 @@ def document(app: Any) -> dict[str, Any]:
 
 async def openapi(request: Request) -> Response:
     return JSONResponse(document(request.app))
+
+
+_STATIC = Path(__file__).resolve().parent.parent / "static" / "swagger-ui"
+_ASSETS = {"swagger-ui-bundle.js": "text/javascript", "swagger-ui.css": "text/css"}
+_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>graphport API</title>
+<link rel="stylesheet" href="{base}/docs/swagger-ui.css"></head>
+<body><div id="ui"></div><script src="{base}/docs/swagger-ui-bundle.js"></script>
+<script>SwaggerUIBundle({{url: "{base}/openapi.json", dom_id: "#ui"}});</script></body></html>
+"""
+
+
+async def docs(request: Request) -> Response:
+    """The API explorer (Swagger UI, shipped in the package: no CDN)."""
+    base = request.url.path.removesuffix("/docs")
+    return Response(_PAGE.format(base=base), media_type="text/html")
+
+
+async def docs_asset(request: Request) -> Response:
+    name = request.path_params["name"]
+    if name not in _ASSETS:
+        return JSONResponse({"detail": "Not Found"}, status_code=404)
+    return Response((_STATIC / name).read_bytes(), media_type=_ASSETS[name])
