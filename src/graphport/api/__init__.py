@@ -170,7 +170,7 @@ def route_table(http: dict[str, Any]) -> RouteTable:
         Route("/docs", openapi.docs, methods=["GET"]),
         Route("/docs/{name}", openapi.docs_asset, methods=["GET"]),
     ]
-    fixed = [ok, described, *explorer]
+    fixed: list[BaseRoute] = [ok, described, *explorer]
     return RouteTable(fixed=fixed, meta=META, api=api, root=[ok, META[0]])
 
 
