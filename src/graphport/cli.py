@@ -177,12 +177,14 @@ def _check_database(settings: Any) -> None:
     import asyncio
 
     from graphport import errors
-    from graphport.storage import open_storage
+    from graphport.storage import check_database_url
     from graphport.storage.postgres import PostgresStorage
 
-    storage = open_storage(settings)  # raises ConfigError on a scheme it does not know
-    if not isinstance(storage, PostgresStorage):
+    check_database_url(settings)
+    if settings.sqlite_path is not None:
         return
+    # reachability only: the store (and the embeddings it would load) plays no part
+    storage = PostgresStorage(settings.database_url)
 
     async def reach() -> None:
         await storage.open()

@@ -85,6 +85,15 @@ async def test_a_live_process_keeps_its_deliveries(storage: Storage) -> None:
     assert [w.run_id for w in await storage.pending_webhooks()] == [done.run_id]
 
 
+async def test_ping_answers_on_an_open_backend_and_raises_once_closed(storage: Storage) -> None:
+    await storage.ping()
+    await storage.close()
+    with pytest.raises(Exception):  # noqa: B017 (each driver raises its own closed-connection error)
+        await storage.ping()
+    await storage.open()
+    await storage.ping()
+
+
 async def test_server_secret_is_made_once(storage: Storage) -> None:
     secret = await storage.server_secret()
     assert isinstance(secret, bytes) and len(secret) == 32
