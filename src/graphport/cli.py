@@ -1,5 +1,5 @@
-"""The `graphport` command: `graphport serve` and `graphport migrate` (every option also a
-GRAPHPORT_* variable)."""
+"""The `graphport` command: `graphport serve`, `graphport dev` (serve, reloading on every edit) and
+`graphport migrate` (every option also a GRAPHPORT_* variable)."""
 
 from __future__ import annotations
 
@@ -45,6 +45,21 @@ def _parser() -> argparse.ArgumentParser:
         choices=["debug", "info", "warning", "error"],
         help="[GRAPHPORT_LOG_LEVEL or LOG_LEVEL, info]; GRAPHPORT_LOG_JSON=1 (or LOG_JSON=1) "
         "logs one JSON object per line",
+    )
+    dev = sub.add_parser("dev", help="serve, reloading on every change of the graphs' files")
+    dev.add_argument("--config", help="path of langgraph.json [GRAPHPORT_CONFIG]")
+    dev.add_argument("--host", help="interface to listen on [GRAPHPORT_HOST, 127.0.0.1]")
+    dev.add_argument("--port", type=int, help="port [GRAPHPORT_PORT, 8123]")
+    dev.add_argument(
+        "--database-url",
+        help="kept across reloads: SQLite file (default .graphport/graphport.sqlite beside the "
+        "config), :memory: to throw the data away, or postgresql://... [GRAPHPORT_DATABASE_URL]",
+    )
+    dev.add_argument("--jobs", type=int, help="runs executed at once [GRAPHPORT_JOBS, 100]")
+    dev.add_argument(
+        "--log-level",
+        choices=["debug", "info", "warning", "error"],
+        help="[GRAPHPORT_LOG_LEVEL or LOG_LEVEL, info]",
     )
     migrate = sub.add_parser("migrate", help="apply the database migrations, then exit")
     migrate.add_argument("--config", help="path of langgraph.json [GRAPHPORT_CONFIG]")
@@ -95,6 +110,12 @@ def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     if args.command == "migrate":
         _migrate(args.config, args.database_url)
+        return
+    if args.command == "dev":
+        from graphport import dev
+
+        keys = ("config", "host", "port", "database_url", "jobs", "log_level")
+        dev.run({key: getattr(args, key) for key in keys})
         return
     if args.command != "serve":
         _parser().print_help()

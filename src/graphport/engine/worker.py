@@ -205,6 +205,10 @@ class Worker:
             run_id, resumable=bool(kw.get("resumable")), thread_id=run["thread_id"]
         )
         temporary = bool(kw.get("temporary"))
+        log.info(
+            "run %s started: graph=%s attempt=%d thread=%s",
+            run_id, _graph_id(run), run.get("attempt", 1), run["thread_id"],
+        )  # fmt: skip
         try:
             outcome, thread_state = await self._run_graph(run, temporary)
         except asyncio.CancelledError:
@@ -476,10 +480,13 @@ async def _thread_state_after(
     return {"status": status, "values": values, "interrupts": interrupts}
 
 
+def _graph_id(run: Run) -> str:
+    return str(run["kwargs"].get("config", {}).get("configurable", {}).get("graph_id", ""))
+
+
 def _log_end(run: Run, outcome: Outcome, started_at: str) -> None:
     """One line per run end (run, graph, status, duration, attempt); a failed run's traceback."""
-    kw = run["kwargs"]
-    graph_id = kw.get("config", {}).get("configurable", {}).get("graph_id", "")
+    graph_id = _graph_id(run)
     seconds = (datetime.now(UTC) - datetime.fromisoformat(started_at)).total_seconds()
     level = logging.INFO if outcome.status in ("success", "interrupted") else logging.WARNING
     exc = outcome.exception

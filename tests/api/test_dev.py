@@ -1,0 +1,114 @@
+"""`graphport dev` as a user runs it: a subprocess on a temp project, its graph file edited."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+GRAPH = """
+from typing import TypedDict
+from langgraph.graph import StateGraph
+
+class State(TypedDict):
+    x: int
+
+def step(state):
+    if state["x"] < 0:
+        raise ValueError("negative input")
+    return {"x": state["x"] + INCREMENT}
+
+INCREMENT = 1
+builder = StateGraph(State)
+builder.add_node("step", step)
+builder.set_entry_point("step")
+graph = builder.compile()
+"""
+DEADLINE = 60.0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for(condition: Callable[[], object], what: str) -> object:
+    end = time.monotonic() + DEADLINE
+    while time.monotonic() < end:
+        try:
+            result = condition()
+        except httpx.HTTPError:
+            result = None
+        if result:
+            return result
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Iterator[tuple[Path, str, Path]]:
+    (tmp_path / "graph.py").write_text(GRAPH)
+    (tmp_path / "langgraph.json").write_text('{"graphs": {"agent": "./graph.py:graph"}}')
+    port = _free_port()
+    log = tmp_path / "dev.log"
+    env = {**os.environ, "NO_COLOR": "1"}
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "graphport", "dev", "--port", str(port)],
+            cwd=tmp_path / "..",
+            env={**env, "GRAPHPORT_CONFIG": str(tmp_path / "langgraph.json")},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield tmp_path, f"http://127.0.0.1:{port}", log
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _run(base: str, x: int) -> dict[str, object]:
+    body = {"assistant_id": "agent", "input": {"x": x}}
+    reply = httpx.post(f"{base}/runs/wait", json=body, timeout=30)
+    reply.raise_for_status()
+    return dict(reply.json())
+
+
+def test_dev_reloads_keeps_data_and_logs(project: tuple[Path, str, Path]) -> None:
+    folder, base, log = project
+    _wait_for(lambda: httpx.get(f"{base}/ok").status_code == 200, "the server")
+    text = log.read_text()
+    for line in ("API:", f"{base}/docs", f"{base}/console", f"baseUrl={base}"):
+        assert line in text
+    thread = httpx.post(f"{base}/threads", json={"metadata": {"kept": True}}).json()
+    assert _run(base, 1) == {"x": 2}
+    assert "ended: graph=agent status=success" in log.read_text()
+
+    (folder / "graph.py").write_text(GRAPH.replace("INCREMENT = 1", "INCREMENT = 10"))
+    _wait_for(lambda: _run(base, 1) == {"x": 11}, "the edited graph")
+    assert "graph.py changed; reloading" in log.read_text()
+    kept = httpx.get(f"{base}/threads/{thread['thread_id']}").json()
+    assert kept["metadata"] == {"kept": True}
+
+    failed = _run(base, -1)
+    assert "negative input" in str(failed)
+    _wait_for(lambda: "status=error" in log.read_text(), "the failed run's log line")
+    text = log.read_text()
+    assert 'raise ValueError("negative input")' in text
+    assert 'graph.py", line 10, in step' in text
+
+    (folder / "graph.py").write_text(GRAPH + "\nimport no_such_module_here\n")
+    _wait_for(
+        lambda: "No module named 'no_such_module_here'" in log.read_text(), "the import error"
+    )
+    assert "waiting for a change to reload" in log.read_text()
+    (folder / "graph.py").write_text(GRAPH.replace("INCREMENT = 1", "INCREMENT = 100"))
+    _wait_for(lambda: _run(base, 1) == {"x": 101}, "the graph fixed again")
