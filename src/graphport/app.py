@@ -39,6 +39,7 @@ from graphport.engine.webhooks import WebhookSender
 from graphport.engine.worker import Worker
 from graphport.graphs import GraphEntry, load_embeddings, load_graphs
 from graphport.http_app import combine_lifespans, compose, load_custom_app
+from graphport.metrics import Metrics, RequestMetrics
 from graphport.storage import Storage, open_storage
 
 log = logging.getLogger("graphport")
@@ -140,7 +141,7 @@ def _bus(settings: Settings, storage: Storage) -> MemoryBus:
 
 
 def _lifespan(
-    settings: Settings, graphs: dict[str, GraphEntry]
+    settings: Settings, graphs: dict[str, GraphEntry], metrics: Metrics
 ) -> Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]:
     """Open storage, build the engine's objects (each given its collaborators), serve; then
     stop them in reverse order."""
@@ -157,12 +158,13 @@ def _lifespan(
         storage.stale_after = settings.stale_after_seconds
         await storage.open()
         bus = _bus(settings, storage)
-        webhooks = WebhookSender(storage, settings.webhooks)
+        metrics.start(settings.jobs)
+        webhooks = WebhookSender(storage, settings.webhooks, metrics)
         await webhooks.start()
         feedback = FeedbackLinks(
             await storage.server_secret(), settings.base_url, settings.feedback_ttl
         )
-        worker = Worker(settings, storage, graphs, bus, webhooks, feedback)
+        worker = Worker(settings, storage, graphs, bus, webhooks, feedback, metrics)
         await bus.start(worker)
         app.state.feedback = feedback
         engine = RunEngine(settings, storage, graphs, bus, worker)
@@ -190,6 +192,7 @@ def _lifespan(
             await webhooks.stop()
             await bus.stop()
             await storage.close()
+            metrics.stop()
 
     return lifespan
 
@@ -211,7 +214,8 @@ def _log_start(
 def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) -> Starlette:
     if graphs is None:
         graphs = load_graphs(settings)
-    lifespan = _lifespan(settings, graphs)
+    metrics = Metrics()
+    lifespan = _lifespan(settings, graphs, metrics)
 
     custom = load_custom_app(settings)
     table = route_table(settings.http)
@@ -231,9 +235,11 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
     custom_openapi = openapi() if callable(openapi) else None
     app = custom if custom is not None else Starlette()
     app.state.custom_openapi = custom_openapi
+    app.state.metrics = metrics
     app.router.routes = parts.routes
     app.user_middleware = [
         *parts.middleware,
+        Middleware(RequestMetrics, metrics=metrics, uncounted=[*table.fixed, *table.meta]),
         Middleware(AccessLog, http=settings.http),
         Middleware(PrivateNetworkHeader),
         _cors(settings),

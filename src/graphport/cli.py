@@ -182,7 +182,23 @@ def main(argv: list[str] | None = None) -> None:
         GRAPHPORT_LOG_JSON="1" if settings.log_json else "",
         GRAPHPORT_SQLITE_SHARED="1",  # (only read with a SQLite file)
     )
+    _share_metrics()
     uvicorn.run("graphport.cli:app_from_env", factory=True, workers=settings.workers, **options)
+
+
+def _share_metrics() -> None:
+    """The worker processes write their metrics to one directory, so one scrape of any of
+    them shows the whole server (graphport.metrics). An operator's own directory is kept."""
+    import atexit
+    import shutil
+    import tempfile
+
+    from graphport.metrics import MULTIPROC_ENV
+
+    if not os.environ.get(MULTIPROC_ENV):
+        directory = tempfile.mkdtemp(prefix="graphport-metrics-")
+        os.environ[MULTIPROC_ENV] = directory
+        atexit.register(shutil.rmtree, directory, ignore_errors=True)
 
 
 def _refuse(exc: ConfigError) -> NoReturn:

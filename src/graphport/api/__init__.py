@@ -17,6 +17,7 @@ from graphport.api import (
     assistants,
     crons,
     mcp,
+    metrics,
     openapi,
     protocol,
     runs,
@@ -170,7 +171,8 @@ def route_table(http: dict[str, Any]) -> RouteTable:
         Route("/docs", openapi.docs, methods=["GET"]),
         Route("/docs/{name}", openapi.docs_asset, methods=["GET"]),
     ]
-    fixed: list[BaseRoute] = [ok, described, *explorer]
+    scrape = Route("/metrics", metrics.metrics, methods=["GET"])
+    fixed: list[BaseRoute] = [ok, scrape, described, *explorer]
     return RouteTable(fixed=fixed, meta=META, api=api, root=[ok, META[0]])
 
 

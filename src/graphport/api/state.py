@@ -12,6 +12,7 @@ from graphport.engine.feedback import FeedbackLinks
 from graphport.engine.protocol import ProtocolHub
 from graphport.engine.runs import RunEngine
 from graphport.engine.threads import ThreadOps
+from graphport.metrics import Metrics
 
 
 def settings_of(conn: HTTPConnection) -> Settings:
@@ -42,3 +43,8 @@ def protocol_of(conn: HTTPConnection) -> ProtocolHub:
 def feedback_of(conn: HTTPConnection) -> FeedbackLinks:
     feedback: FeedbackLinks = conn.app.state.feedback
     return feedback
+
+
+def metrics_of(conn: HTTPConnection) -> Metrics:
+    metrics: Metrics = conn.app.state.metrics
+    return metrics

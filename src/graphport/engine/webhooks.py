@@ -25,6 +25,7 @@ import httpx
 
 from graphport import errors, serde
 from graphport.engine.webhook_policy import validate_webhook
+from graphport.metrics import Metrics
 from graphport.models import Run, iso, public_run
 from graphport.storage.base import PendingWebhook, Storage, WebhookAttempt
 
@@ -56,8 +57,11 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
 
 
 class WebhookSender:
-    def __init__(self, storage: Storage, config: dict[str, Any]) -> None:
+    def __init__(
+        self, storage: Storage, config: dict[str, Any], metrics: Metrics | None = None
+    ) -> None:
         self.storage = storage
+        self.metrics = metrics
         self.config = config
         self.secret = os.environ.get("GRAPHPORT_WEBHOOK_SECRET", "")
         self.max_attempts = int(os.environ.get("GRAPHPORT_WEBHOOK_MAX_ATTEMPTS", "5"))
@@ -107,9 +111,11 @@ class WebhookSender:
             record, retry = await self._attempt(pending, attempt)
             if record.status_code is not None and 200 <= record.status_code < 300:
                 await self.storage.record_webhook_attempt(record, "delivered", None)
+                self._count("delivered")
                 return
             if not retry or attempt >= self.max_attempts:
                 await self.storage.record_webhook_attempt(record, "failed", None)
+                self._count("failed")
                 log.warning(
                     "webhook for run %s failed after %d attempt(s): %s",
                     pending.run_id, attempt, record.error or record.status_code,
@@ -117,6 +123,11 @@ class WebhookSender:
                 return
             delay = self.retry_base * 2 ** (attempt - 1) * random.uniform(0.5, 1.5)
             await self.storage.record_webhook_attempt(record, "pending", time.time() + delay)
+            self._count("retried")
+
+    def _count(self, outcome: str) -> None:
+        if self.metrics is not None:
+            self.metrics.webhooks.labels(outcome).inc()
 
     async def _attempt(self, pending: PendingWebhook, attempt: int) -> tuple[WebhookAttempt, bool]:
         """POST once (following 307/308 within policy); return the record and whether to retry."""

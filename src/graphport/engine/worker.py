@@ -25,6 +25,7 @@ from graphport.engine.feedback import FeedbackLinks
 from graphport.engine.prepare import prepare
 from graphport.engine.webhooks import WebhookSender, build_payload
 from graphport.graphs import GraphEntry
+from graphport.metrics import Metrics
 from graphport.models import Run, iso
 from graphport.storage import RunFinish, Storage
 from graphport.storage.base import PendingWebhook
@@ -41,8 +42,10 @@ class Worker:
         bus: MemoryBus,
         webhooks: WebhookSender,
         feedback: FeedbackLinks | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
+        self.metrics = metrics
         self.webhooks = webhooks
         self.feedback = feedback  # feedback links, when runs ask for them
         self.storage = storage
@@ -51,7 +54,7 @@ class Worker:
         # Temporary (stateless) runs get a checkpointer too, so durability and interrupts behave
         # as on kept threads; their checkpoints live in memory and go with the run.
         self.ephemeral = InMemorySaver()
-        self.free = settings.jobs
+        self._free = settings.jobs
         self.active: dict[str, asyncio.Task[None]] = {}
         self.running_threads: dict[str, str] = {}  # run id -> thread id, while executing
         self.started: set[str] = set()  # runs whose task has begun executing
@@ -66,6 +69,16 @@ class Worker:
         self._stopping = False
 
     # -- slots and claiming ------------------------------------------------------------------
+
+    @property
+    def free(self) -> int:
+        return self._free
+
+    @free.setter
+    def free(self, value: int) -> None:  # every change of the slots shows in the metrics
+        self._free = value
+        if self.metrics is not None:
+            self.metrics.slots(self.settings.jobs, value)
 
     def reserve(self) -> bool:
         """Take a slot for a run about to be created; False if all are busy."""
@@ -205,6 +218,8 @@ class Worker:
             run_id, resumable=bool(kw.get("resumable")), thread_id=run["thread_id"]
         )
         temporary = bool(kw.get("temporary"))
+        if self.metrics is not None:
+            self.metrics.run_started(_graph_id(run), run["created_at"], run.get("attempt", 1))
         log.info(
             "run %s started: graph=%s attempt=%d thread=%s",
             run_id, _graph_id(run), run.get("attempt", 1), run["thread_id"],
@@ -327,7 +342,10 @@ class Worker:
             self.webhooks.schedule(
                 PendingWebhook(run_id, thread_id, webhook[0], webhook[1], 0, 0.0)
             )
-        _log_end(run, outcome, started_at)
+        seconds = (datetime.now(UTC) - datetime.fromisoformat(started_at)).total_seconds()
+        _log_end(run, outcome, seconds)
+        if self.metrics is not None:
+            self.metrics.run_ended(_graph_id(run), outcome.status, seconds)
         if outcome.error is not None:
             self._emit(run_id, "error", outcome.error)
         if outcome.feedback:
@@ -484,10 +502,9 @@ def _graph_id(run: Run) -> str:
     return str(run["kwargs"].get("config", {}).get("configurable", {}).get("graph_id", ""))
 
 
-def _log_end(run: Run, outcome: Outcome, started_at: str) -> None:
+def _log_end(run: Run, outcome: Outcome, seconds: float) -> None:
     """One line per run end (run, graph, status, duration, attempt); a failed run's traceback."""
     graph_id = _graph_id(run)
-    seconds = (datetime.now(UTC) - datetime.fromisoformat(started_at)).total_seconds()
     level = logging.INFO if outcome.status in ("success", "interrupted") else logging.WARNING
     exc = outcome.exception
     log.log(

@@ -1,0 +1,22 @@
+"""GET /metrics: Prometheus text, or the reference's JSON with `?format=json` (see
+graphport.metrics). Open, as the reference's: no authentication."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from graphport.api.responses import JSONResponse
+from graphport.api.state import engine_of, metrics_of
+from graphport.metrics import queue_stats
+
+PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
+
+
+async def metrics(request: Request) -> Response:
+    storage = engine_of(request).storage
+    queue = queue_stats(await storage.runs_with_status(["pending", "running"]))
+    scraped = metrics_of(request)
+    if request.query_params.get("format") == "json":
+        return JSONResponse(scraped.json(queue))
+    return Response(scraped.text(queue), media_type=PROMETHEUS_TEXT)
