@@ -27,11 +27,11 @@ from prometheus_client import (
     GC_COLLECTOR,
     PLATFORM_COLLECTOR,
     PROCESS_COLLECTOR,
-    disable_created_metrics,
     CollectorRegistry,
     Counter,
     Gauge,
     Histogram,
+    disable_created_metrics,
     generate_latest,
     multiprocess,
 )
@@ -54,7 +54,7 @@ class Metrics:
 
     def __init__(self) -> None:
         self.multiprocess = bool(os.environ.get(MULTIPROC_ENV))
-        disable_created_metrics()  # no `_created` series, as in the reference
+        disable_created_metrics()  # type: ignore[no-untyped-call]  # no `_created` series, as in the reference
         self.registry = registry = CollectorRegistry()
         if not self.multiprocess:  # per-process figures cannot be summed: one process only
             for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
