@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from graphport import errors
+from graphport import errors, tracing
 from graphport.access_log import AccessLog
 from graphport.api import route_table
 from graphport.api.responses import error_response
@@ -159,6 +159,7 @@ def _lifespan(
         await storage.open()
         bus = _bus(settings, storage)
         metrics.start(settings.jobs)
+        tracing.setup()
         webhooks = WebhookSender(storage, settings.webhooks, metrics)
         await webhooks.start()
         feedback = FeedbackLinks(
@@ -193,6 +194,7 @@ def _lifespan(
             await bus.stop()
             await storage.close()
             metrics.stop()
+            tracing.shutdown()
 
     return lifespan
 
@@ -239,6 +241,7 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
     app.router.routes = parts.routes
     app.user_middleware = [
         *parts.middleware,
+        *([Middleware(tracing.TraceRequests)] if tracing.wanted() else []),
         Middleware(RequestMetrics, metrics=metrics, uncounted=[*table.fixed, *table.meta]),
         Middleware(AccessLog, http=settings.http),
         Middleware(PrivateNetworkHeader),

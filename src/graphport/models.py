@@ -70,10 +70,13 @@ def uuid7() -> str:
     return str(uuid.UUID(int=value))
 
 
+INTERNAL_KWARGS = frozenset({"context_provided", "trace_context"})
+
+
 def public_run(run: Run) -> Run:
     """The Run as clients see it: graphport's internal kwargs left out."""
     kwargs = run["kwargs"]
-    if "context_provided" not in kwargs:
+    if not INTERNAL_KWARGS & kwargs.keys():
         return run
-    public = {k: v for k, v in kwargs.items() if k != "context_provided"}
+    public = {k: v for k, v in kwargs.items() if k not in INTERNAL_KWARGS}
     return {**run, "kwargs": public}

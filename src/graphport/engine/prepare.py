@@ -13,7 +13,7 @@ from typing import Any, cast
 from langchain_core.runnables import RunnableConfig
 from langgraph.version import __version__ as LANGGRAPH_VERSION
 
-from graphport import API_VERSION
+from graphport import API_VERSION, tracing
 from graphport.engine.executor import Prepared, command_from_json
 from graphport.graphs import Graph
 from graphport.models import Assistant, Run, Thread
@@ -162,7 +162,14 @@ def _run_kwargs(
         "checkpoint_during": body.get("checkpoint_during", True),
         "durability": durability_of(body),
         "context_provided": context_provided,
+        **_trace_context(),
     }
+
+
+def _trace_context() -> dict[str, Any]:
+    """The creating request's trace context, continued by the run's span on any process."""
+    carrier = tracing.current_carrier()
+    return {"trace_context": carrier} if carrier else {}
 
 
 def new_run_thread(

@@ -16,7 +16,7 @@ from typing import Any
 
 from langgraph.checkpoint.memory import InMemorySaver
 
-from graphport import serde
+from graphport import serde, tracing
 from graphport.bus.memory import MemoryBus
 from graphport.config import Settings
 from graphport.engine.events import EventEncoder
@@ -224,16 +224,20 @@ class Worker:
             "run %s started: graph=%s attempt=%d thread=%s",
             run_id, _graph_id(run), run.get("attempt", 1), run["thread_id"],
         )  # fmt: skip
-        try:
-            outcome, thread_state = await self._run_graph(run, temporary)
-        except asyncio.CancelledError:
-            raise  # shutdown: left `running`, requeued and run again after the restart
-        except Exception as exc:  # the factory or the state read failed
-            outcome = Outcome(status="error", error=error_payload(exc), exception=exc)
-            thread_state = {}
-        await self._finish(run, outcome, temporary, thread_state, started_at)
+        with tracing.run_span(run, _graph_id(run)) as span:
+            try:
+                outcome, thread_state = await self._run_graph(run, temporary, span)
+            except asyncio.CancelledError:
+                raise  # shutdown: left `running`, requeued and run again after the restart
+            except Exception as exc:  # the factory or the state read failed
+                outcome = Outcome(status="error", error=error_payload(exc), exception=exc)
+                thread_state = {}
+            tracing.end_run_span(span, outcome.status)
+            await self._finish(run, outcome, temporary, thread_state, started_at)
 
-    async def _run_graph(self, run: Run, temporary: bool) -> tuple[Outcome, dict[str, Any]]:
+    async def _run_graph(
+        self, run: Run, temporary: bool, span: Any = None
+    ) -> tuple[Outcome, dict[str, Any]]:
         """Execute the run's graph; return its outcome and, for a kept thread, the thread's new
         state. Cancellation by request (not shutdown) is an outcome too."""
         run_id, kw = run["run_id"], run["kwargs"]
@@ -252,6 +256,10 @@ class Worker:
             ) as graph:
                 attempt = run.get("attempt", 1)
                 prep = prepare(run, graph, attempt=attempt, cacheable=not entry.is_factory)
+                if span is not None:  # node spans below the run's
+                    callbacks = prep.config.get("callbacks") or []
+                    if isinstance(callbacks, list):
+                        prep.config["callbacks"] = [*callbacks, *tracing.node_callbacks(span)]
                 if attempt > 1 and not temporary and await _left_off(graph, prep.config):
                     prep.input = None  # taken over after a crash: resume from its checkpoint
                 if run_id in self.cancel_reasons:  # cancelled before it began
