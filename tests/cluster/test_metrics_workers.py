@@ -15,6 +15,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.cluster.conftest import CLUSTER_CONFIG, FAST
+from tests.cluster.test_workers import database  # noqa: F401  (the fixture: SQLite, PostgreSQL)
 from tests.conftest import free_port
 
 
@@ -33,15 +34,16 @@ def _scrape(url: str) -> dict[str, float]:
     return samples
 
 
-def test_one_scrape_sums_every_worker_process(tmp_path: Path) -> None:
+def test_one_scrape_sums_every_worker_process(database: str, tmp_path: Path) -> None:  # noqa: F811
     """Requests and runs served by either of 2 processes all appear in every scrape; the job
-    slot gauges and the process count are the sum over both processes."""
+    slot gauges and the process count are the sum over both processes. A process killed with
+    -9 leaves the gauges (its replacement takes its place) but not the counters."""
     port = free_port()
     log_path = tmp_path / "serve.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "graphport", "serve", "--config", str(CLUSTER_CONFIG),
-             "--port", str(port), "--database-url", f"sqlite:///{tmp_path / 'w.sqlite'}",
+             "--port", str(port), "--database-url", database,
              "--workers", "2", "--jobs", "3"],
             stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **FAST},
             cwd=tmp_path,
@@ -76,6 +78,26 @@ def test_one_scrape_sums_every_worker_process(tmp_path: Path) -> None:
             assert samples["lg_api_workers_max"] == 6
         json_body = httpx.get(url + "/metrics?format=json").json()
         assert json_body["workers"]["max"] == 6
+        os.kill(int(min(pids)), signal.SIGKILL)
+        replaced = time.monotonic() + 60
+        live: set[str] = set()
+        while time.monotonic() < replaced:  # until the supervisor's new process serves
+            try:
+                r = httpx.post(url + "/runs/wait", json={"assistant_id": "steps", "input": {}},
+                               timeout=30)  # fmt: skip
+                sent += r.status_code == 200
+            except httpx.HTTPError:
+                pass
+            live = set(pattern.findall(log_path.read_text())) - pids
+            if live:
+                break
+            time.sleep(0.1)
+        assert live, "no replacement process served a request"
+        for _ in range(4):
+            samples = _scrape(url)
+            assert samples["graphport_server_processes"] == 2
+            assert samples["lg_api_workers_max"] == 6
+            assert samples["wait_requests"] == sent  # the killed process's requests included
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
