@@ -40,7 +40,7 @@ from prometheus_client.registry import Collector
 from starlette.routing import BaseRoute, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from graphport.models import Run
+from graphport.storage.base import QueueEntry
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 LATENCY_BUCKETS_MS = (10, 100, 500, 1000, 5000, 15000, 30000, 60000, 120000, 300000, 600000,
@@ -149,31 +149,21 @@ class Metrics:
         return {"queue": queue, "api": {"http_requests_total": requests}, "workers": workers}
 
 
-def queue_stats(runs: Iterable[Run], now: float | None = None) -> dict[str, Any]:
+def queue_stats(queue: Iterable[QueueEntry], now: float | None = None) -> dict[str, Any]:
     """n_pending, n_running and pending wait times (max, median; max of those whose thread
-    runs nothing, i.e. waiting for a slot), from the pending and running runs."""
+    runs nothing, i.e. waiting for a slot or their `after_seconds`), from storage's queue."""
     now = time.time() if now is None else now
-    pending: list[Run] = []
-    busy_threads: set[str] = set()
-    running = 0
-    for run in runs:
-        if run["status"] == "running":
-            running += 1
-            busy_threads.add(run["thread_id"])
-        elif run["status"] == "pending":
-            pending.append(run)
-
-    def wait(run: Run) -> float:
-        return max(0.0, now - datetime.fromisoformat(run["created_at"]).timestamp())
-
-    waits = [wait(r) for r in pending]
-    unblocked = [wait(r) for r in pending if r["thread_id"] not in busy_threads]
+    entries = list(queue)
+    busy_threads = {e.thread_id for e in entries if e.status == "running"}
+    pending = [e for e in entries if e.status == "pending"]
+    waits = [max(0.0, now - e.created_at) for e in pending]
+    unblocked = [max(0.0, now - e.created_at) for e in pending if e.thread_id not in busy_threads]
     return {
         "n_pending": len(pending),
         "pending_runs_wait_time_max_secs": max(waits) if waits else None,
         "pending_runs_wait_time_med_secs": statistics.median(waits) if waits else None,
         "pending_unblocked_runs_wait_time_max_secs": max(unblocked) if unblocked else None,
-        "n_running": running,
+        "n_running": len(entries) - len(pending),
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -256,6 +257,16 @@ async def test_inflight_runs_are_the_pending_and_running_oldest_first(storage: S
         [done["run_id"], pending["run_id"], elsewhere["run_id"]]
     )
     assert await storage.runs_with_status(["error"]) == []
+    mine = {thread["thread_id"], other["thread_id"]}
+    queue = [e for e in await storage.queue() if e.thread_id in mine]
+    assert sorted((e.run_id, e.status) for e in queue) == sorted(
+        [(running["run_id"], "running"), (pending["run_id"], "pending"),
+         (elsewhere["run_id"], "pending")]
+    )  # fmt: skip
+    created = datetime.fromisoformat(pending["created_at"]).timestamp()
+    assert [e.created_at for e in queue if e.run_id == pending["run_id"]] == [
+        pytest.approx(created, abs=0.001)
+    ]
 
 
 async def test_cancel_pending_run_interrupts_it(storage: Storage) -> None:

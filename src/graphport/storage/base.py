@@ -45,6 +45,16 @@ class ClaimResult:
     waiting_threads: set[str]  # threads that still have due pending runs (busy or no slot)
 
 
+@dataclass(frozen=True)
+class QueueEntry:
+    """A pending or running run, as the metrics read the queue (no kwargs, no result)."""
+
+    run_id: str
+    thread_id: str
+    status: str
+    created_at: float  # epoch seconds
+
+
 @dataclass
 class PendingWebhook:
     """A delivery not yet done (it survives restarts)."""
@@ -454,6 +464,10 @@ class Storage(abc.ABC):
     @abc.abstractmethod
     async def runs_with_status(self, statuses: list[str]) -> list[Run]:
         """Every run whose status is one of `statuses`."""
+
+    @abc.abstractmethod
+    async def queue(self) -> list[QueueEntry]:
+        """Every pending and running run, in its few columns the queue metrics need."""
 
     @abc.abstractmethod
     async def cancel_pending_run(self, run_id: str, *, delete: bool, result: bytes) -> bool:

@@ -19,7 +19,7 @@ from typing import Any
 
 from graphport import errors
 from graphport.models import Run, Thread, iso
-from graphport.storage.base import ClaimResult, RunFinish
+from graphport.storage.base import ClaimResult, QueueEntry, RunFinish
 from graphport.storage.postgres.connection import (
     PostgresBase,
     Tx,
@@ -351,6 +351,17 @@ class RunsMixin(PostgresBase):
             f"SELECT {RUN_COLUMNS} FROM runs WHERE status = ANY(%s)", (list(statuses),)
         )
         return [run_from_row(r) for r in rows]
+
+    async def queue(self) -> list[QueueEntry]:
+        rows = await self._fetchall(
+            "SELECT run_id, thread_id, status, extract(epoch FROM created_at) AS created FROM runs"
+            " WHERE status IN ('pending', 'running')",
+            (),
+        )
+        return [
+            QueueEntry(str(r["run_id"]), str(r["thread_id"]), r["status"], float(r["created"]))
+            for r in rows
+        ]
 
     async def cancel_pending_run(self, run_id: str, *, delete: bool, result: bytes) -> bool:
         stamp = ts(iso())

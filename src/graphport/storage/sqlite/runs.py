@@ -6,11 +6,12 @@ import os
 import socket
 import sqlite3
 import time
+from datetime import datetime
 from typing import Any
 
 from graphport import errors
 from graphport.models import Run, Thread
-from graphport.storage.base import ClaimResult, RunFinish
+from graphport.storage.base import ClaimResult, QueueEntry, RunFinish
 from graphport.storage.sqlite.connection import SqliteBase, owner_silent
 from graphport.storage.sqlite.rows import (
     RUN_COLUMNS,
@@ -329,6 +330,18 @@ class RunsMixin(SqliteBase):
                 f"SELECT {RUN_COLUMNS} FROM runs WHERE status IN ({marks})", statuses
             ).fetchall()
             return [run_from_row(r) for r in rows]
+
+        return await self._submit(op)
+
+    async def queue(self) -> list[QueueEntry]:
+        def op(conn: sqlite3.Connection) -> list[QueueEntry]:
+            rows = conn.execute(
+                "SELECT run_id, thread_id, status, created_at FROM runs"
+                " WHERE status IN ('pending', 'running')"
+            ).fetchall()
+            return [
+                QueueEntry(r[0], r[1], r[2], datetime.fromisoformat(r[3]).timestamp()) for r in rows
+            ]
 
         return await self._submit(op)
 
