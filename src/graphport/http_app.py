@@ -1,9 +1,9 @@
 """`http.app` of langgraph.json: a Starlette or FastAPI app served beside the API.
 
 As the reference does: its routes are tried before the API's (so `GET /` or `/info` may be
-replaced, but not `/ok`, `/docs` or `/openapi.json`), its middleware wraps every response (the
-API's, errors and streams too), its exception handlers win, and its lifespan runs inside
-graphport's. Beyond the reference, what that lifespan yields reaches `request.state`.
+replaced, but not `/ok`, `/metrics`, `/docs` or `/openapi.json`), its middleware wraps every
+response (the API's, errors and streams too), its exception handlers win, and its lifespan runs
+inside graphport's. Beyond the reference, what that lifespan yields reaches `request.state`.
 
 `http.middleware_order`: `middleware_first` (the default) puts the app's middleware outside
 everything; `auth_first` puts it inside, around each route after authentication.

@@ -176,6 +176,7 @@ def route_table(http: dict[str, Any]) -> RouteTable:
     return RouteTable(fixed=fixed, meta=META, api=api, root=[ok, META[0]])
 
 
+openapi.describe(metrics.metrics, tags=["System"], responses={})
 for _endpoint in (runs.create_stateless, runs.stream_stateless, runs.wait_stateless):
     openapi.describe(_endpoint, body="RunCreateStateless", responses={
         "404": "Not Found", "409": "Conflict", "422": "Validation Error"})  # fmt: skip
