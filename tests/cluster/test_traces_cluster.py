@@ -9,14 +9,17 @@ import httpx
 
 from tests.api.test_traces import PARENT_ID, TRACE_ID, TRACEPARENT, OtlpReceiver, by_name
 from tests.cluster.conftest import CLUSTER_CONFIG, FAST
+from tests.cluster.test_workers import database  # noqa: F401  (the fixture: SQLite, PostgreSQL)
 from tests.conftest import start_server
 
 
-def test_run_executed_by_another_process_continues_the_request_trace(tmp_path: Path) -> None:
+def test_run_executed_by_another_process_continues_the_request_trace(
+    database: str,  # noqa: F811
+    tmp_path: Path,
+) -> None:
     """Process A (one job slot, taken) receives the request; B executes the run; B's run span
     is in the request's trace, the child of A's request span."""
     receiver = OtlpReceiver()
-    database = f"sqlite:///{tmp_path / 'shared.sqlite'}"
     env = {**FAST, **receiver.env, "GRAPHPORT_SQLITE_SHARED": "1"}
     a = start_server(tmp_path, config=CLUSTER_CONFIG, database_url=database,
                      extra_env={**env, "GRAPHPORT_JOBS": "1"})  # fmt: skip
