@@ -37,10 +37,6 @@ def wanted() -> bool:
     )
 
 
-def active() -> bool:
-    return _tracer is not None
-
-
 def setup() -> None:
     """Build the tracer provider and exporter from the environment (once per process)."""
     global _tracer, _provider
@@ -54,12 +50,13 @@ def setup() -> None:
         log.warning("OTEL_* variables ask for traces, but opentelemetry-sdk is not installed: "
                     "pip install 'graphport[otel]'")  # fmt: skip
         return
+    # OTEL_RESOURCE_ATTRIBUTES are merged in by Resource.create
     resource = Resource.create(
         {
             "service.name": os.environ.get("OTEL_SERVICE_NAME", "graphport"),
             "process.pid": os.getpid(),
         }
-    )  # fmt: skip (OTEL_RESOURCE_ATTRIBUTES are merged in by Resource.create)
+    )
     provider = TracerProvider(resource=resource)
     for exporter in _exporters():
         provider.add_span_processor(BatchSpanProcessor(exporter))
@@ -97,9 +94,11 @@ def _exporters() -> list[Any]:
 
 
 def shutdown() -> None:
-    """Export what is buffered (at the end of the lifespan)."""
+    """Export what is buffered (at the end of the lifespan); a later `setup` starts afresh."""
+    global _tracer, _provider
     if _provider is not None:
         _provider.shutdown()
+    _tracer = _provider = None
 
 
 # -- the trace context across processes ------------------------------------------------------
