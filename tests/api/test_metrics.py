@@ -212,3 +212,31 @@ def test_disable_meta_removes_metrics(tmp_path: Path, server: Server) -> None:
         assert httpx.get(srv.url + "/ok").status_code == 200
     finally:
         srv.stop()
+
+
+def test_under_a_mount_prefix_metrics_move_and_paths_stay_templates(
+    tmp_path: Path, server: Server
+) -> None:
+    """http.mount_prefix: /metrics is under the prefix; `path` is the route template without
+    the prefix, so dashboards do not change with it."""
+    if server.process is None:
+        pytest.skip("needs a graphport server with its own langgraph.json")
+    from tests.conftest import GRAPHS_CONFIG
+
+    config: dict[str, Any] = json.loads(GRAPHS_CONFIG.read_text())
+    config["dependencies"] = [str(GRAPHS_CONFIG.parent)]
+    config["graphs"] = {"echo": str(GRAPHS_CONFIG.parent / "graphs.py") + ":echo"}
+    config["http"] = {"mount_prefix": "/api"}
+    path = tmp_path / "langgraph.json"
+    path.write_text(json.dumps(config))
+    srv = start_server(tmp_path, config=path)
+    try:
+        with httpx.Client(base_url=srv.url + "/api", timeout=30) as c:
+            thread_id = c.post("/threads", json={}).json()["thread_id"]
+            assert c.get(f"/threads/{thread_id}").status_code == 200
+            samples = scrape(c)
+        labels = {"method": "GET", "path": "/threads/{thread_id}", "status": "200"}
+        assert value(samples, "lg_api_http_requests_total", **labels) == 1
+        assert httpx.get(srv.url + "/metrics").status_code == 404
+    finally:
+        srv.stop()
