@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from graphport import errors, tracing
+from graphport import errors, tracing, ui
 from graphport.access_log import AccessLog
 from graphport.api import route_table
 from graphport.api.responses import error_response
@@ -252,4 +252,5 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
     app.router.lifespan_context = combine_lifespans(lifespan, custom)
     app.middleware_stack = None
     app.state.custom_routes = parts.custom_routes
+    app.state.ui = ui.prepare(settings)  # bundles `ui` (ConfigError without node)
     return app

@@ -181,6 +181,7 @@ def main(argv: list[str] | None = None) -> None:
         GRAPHPORT_LOG_LEVEL=settings.log_level,
         GRAPHPORT_LOG_JSON="1" if settings.log_json else "",
         GRAPHPORT_SQLITE_SHARED="1",  # (only read with a SQLite file)
+        GRAPHPORT_UI_BUNDLED="1",  # create_app above bundled the `ui` block
     )
     _share_metrics()
     uvicorn.run("graphport.cli:app_from_env", factory=True, workers=settings.workers, **options)

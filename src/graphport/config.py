@@ -66,7 +66,6 @@ _NO_AUTH = (
     "custom auth is not served yet: remove the key and keep the server private (bind "
     "127.0.0.1, or put an authenticating proxy in front of it)"
 )
-_NO_UI = "graphport serves no UI components (/ui) yet; remove the key"
 _NO_CONSOLE = "graphport serves no console yet; remove the key"
 _NO_ROUTE_AUTH = (
     "authentication of http.app's routes is not served yet (no auth middleware); remove the key"
@@ -89,8 +88,8 @@ KEYS: dict[str, Entry] = {
     "dockerfile_lines": IMAGE,
     "keep_pkg_tools": IMAGE,
     "_INTERNAL_docker_tag": IMAGE,
-    "ui": Refused(_NO_UI),
-    "ui_config": Refused(_NO_UI),
+    "ui": SERVED,  # graphport.ui bundles it, api/ui.py serves it
+    "ui_config": {"shared": SERVED},
     "encryption": Refused(
         "custom at-rest encryption is not served; remove the key and encrypt the database's "
         "storage (disk or PostgreSQL) instead"
@@ -146,7 +145,7 @@ KEYS: dict[str, Entry] = {
         "disable_meta": SERVED,
         "disable_webhooks": SERVED,
         "disable_event_streaming": SERVED,
-        "disable_ui": Refused(_NO_UI, unless=True),
+        "disable_ui": SERVED,
         "disable_console": Refused(_NO_CONSOLE, unless=True),
         "disable_mcp": SERVED,
         "disable_a2a": SERVED,
@@ -267,6 +266,9 @@ class Settings:
     http: dict[str, Any] = dataclasses.field(default_factory=dict)
     webhooks: dict[str, Any] = dataclasses.field(default_factory=dict)
     store: StoreSettings = StoreSettings()
+    ui: dict[str, str] = dataclasses.field(default_factory=dict)  # graph id -> component file
+    ui_config: dict[str, Any] = dataclasses.field(default_factory=dict)
+    ui_bundled: bool = False  # a `--workers` process: the parent bundled `ui` already
     # What reading langgraph.json has to say (level, message), logged at start
     config_notes: tuple[tuple[int, str], ...] = ()
 
@@ -398,6 +400,21 @@ def parse_store(raw: Any) -> StoreSettings:
     return StoreSettings(index=index, ttl=ttl)
 
 
+def parse_ui(raw: Any, ui_config: Any) -> tuple[dict[str, str], dict[str, Any]]:
+    """`ui` (graph id -> a .tsx/.jsx file, relative to langgraph.json) and `ui_config`
+    (`shared`: packages the host page provides, left out of the bundles)."""
+    ui = raw or {}
+    if not isinstance(ui, dict) or not all(
+        isinstance(k, str) and k and isinstance(v, str) and v for k, v in ui.items()
+    ):
+        example = '{"agent": "./src/agent/ui.tsx"}'
+        raise ConfigError(f"'ui' must map graph ids to files, e.g. {example}, got {ui!r}")
+    shared = (ui_config or {}).get("shared") or []
+    if not isinstance(shared, list) or not all(isinstance(p, str) and p for p in shared):
+        raise ConfigError(f"ui_config.shared must be a list of package names, got {shared!r}")
+    return dict(ui), {"shared": list(shared)}
+
+
 def load_settings(
     config: str | None = None,
     host: str | None = None,
@@ -419,6 +436,7 @@ def load_settings(
     if not isinstance(raw, dict) or not isinstance(raw.get("graphs"), dict) or not raw["graphs"]:
         raise ConfigError(f"{config_path} must contain a non-empty 'graphs' object")
     notes = check_keys(raw)
+    ui, ui_config = parse_ui(raw.get("ui"), raw.get("ui_config"))
 
     db = database_url if database_url is not None else _env("DATABASE_URL", "")
     if not db:
@@ -452,5 +470,8 @@ def load_settings(
         http=_http(raw.get("http") or {}),
         webhooks=dict(raw.get("webhooks") or {}),
         store=parse_store(raw.get("store")),
+        ui=ui,
+        ui_config=ui_config,
+        ui_bundled=_env("UI_BUNDLED", "") not in ("", "0", "false"),
         config_notes=tuple(notes),
     )

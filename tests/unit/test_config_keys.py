@@ -64,11 +64,9 @@ def test_unknown_keys_are_warned_about_with_the_closest_known_one(raw: Any, line
     [
         ({"auth": {"path": "./auth.py:auth"}}, "'auth.path' is not served by graphport"),
         ({"http": {"enable_custom_route_auth": True}}, "not served by graphport"),
-        ({"http": {"disable_ui": False}}, "'http.disable_ui' is not served by graphport"),
         ({"checkpointer": {"backend": "mongo"}}, "'checkpointer.backend' is not served"),
         ({"checkpointer": {"ttl": {"strategy": "delete"}}}, "'checkpointer.ttl' is not served"),
         ({"store": {"path": "./s.py:store"}}, "'store.path' is not served by"),
-        ({"ui": {"chat": "./ui.tsx"}}, "'ui' is not served by graphport"),
         ({"encryption": {"path": "./e.py:enc"}}, "'encryption' is not served"),
         ({"http": "yes"}, "'http' must be an object"),
         ({"http": {"cors": []}}, "'http.cors' must be an object"),
@@ -82,7 +80,13 @@ def test_refused_keys_stop_the_start_naming_the_key(raw: Any, words: str) -> Non
 
 
 def test_a_refused_key_set_to_null_asks_for_nothing() -> None:
-    assert check_keys({"auth": {"path": None}, "ui": None}) == []
+    assert check_keys({"auth": {"path": None}, "encryption": None}) == []
+
+
+def test_the_ui_keys_are_served() -> None:
+    """`ui`, `ui_config.shared` and `http.disable_ui` are served (tests/api/test_ui.py)."""
+    raw = {"ui": {"chat": "./ui.tsx"}, "ui_config": {"shared": ["x"]}}
+    assert check_keys({**raw, "http": {"disable_ui": False}}) == []
 
 
 def _walk(table: dict[str, Any]) -> list[Any]:

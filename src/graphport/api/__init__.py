@@ -24,6 +24,7 @@ from graphport.api import (
     store,
     system,
     threads,
+    ui,
 )  # fmt: skip
 
 META: list[BaseRoute] = [
@@ -134,6 +135,13 @@ STORE = [
 ]
 
 
+# Generative UI: the components of langgraph.json's `ui` block (graphport.ui bundles them)
+UI = [
+    Route("/ui/{graph_id}", ui.component, methods=["POST"]),
+    Route("/ui/{graph_id}/{name}", ui.asset, methods=["GET", "HEAD"]),
+]
+
+
 @dataclasses.dataclass
 class RouteTable:
     """The routes served under the `http` settings of langgraph.json, in the three tiers a
@@ -162,6 +170,8 @@ def route_table(http: dict[str, Any]) -> RouteTable:
         api += MCP
     if not http.get("disable_a2a"):
         api += A2A
+    if not http.get("disable_ui"):
+        api += UI
     if http.get("disable_meta"):
         ok = Route("/ok", system.ok_bare, methods=["GET"])
         return RouteTable(fixed=[ok], meta=[], api=api, root=[ok])

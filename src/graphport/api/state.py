@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from starlette.requests import HTTPConnection
 
+from graphport import ui
 from graphport.config import Settings
 from graphport.engine.crons import CronScheduler
 from graphport.engine.feedback import FeedbackLinks
@@ -48,3 +49,8 @@ def feedback_of(conn: HTTPConnection) -> FeedbackLinks:
 def metrics_of(conn: HTTPConnection) -> Metrics:
     metrics: Metrics = conn.app.state.metrics
     return metrics
+
+
+def ui_of(conn: HTTPConnection) -> ui.Bundles:
+    bundles: ui.Bundles = conn.app.state.ui
+    return bundles
