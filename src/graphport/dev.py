@@ -17,7 +17,10 @@ from typing import Any
 
 from graphport.config import ConfigError, load_settings
 
-WATCHED_SUFFIXES = (".py", ".json", ".toml", ".env", ".yaml", ".yml")
+# The last seven: langgraph.json's `ui` components, bundled again by the restart (node_modules is
+# never watched)
+WATCHED_SUFFIXES: tuple[str, ...] = (".py", ".json", ".toml", ".env", ".yaml", ".yml")
+WATCHED_SUFFIXES += (".tsx", ".jsx", ".ts", ".mts", ".js", ".mjs", ".css")
 COLOURS = {"DEBUG": "\x1b[2m", "INFO": "\x1b[32m", "WARNING": "\x1b[33m", "ERROR": "\x1b[31m"}
 COLOURS["CRITICAL"] = COLOURS["ERROR"]
 

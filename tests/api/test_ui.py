@@ -154,3 +154,19 @@ def test_a_component_that_does_not_compile_stops_the_start(tmp_path: Path, serve
         start_server(tmp_path, config=config)
     assert "ui: bundling the 'ui' components failed:" in str(info.value)
     assert "ui/plain.jsx:2:0: Unexpected end of file" in str(info.value)
+
+
+@needs_node
+def test_under_a_mount_prefix_the_urls_carry_it(tmp_path: Path, server: Server) -> None:
+    """http.mount_prefix: the /ui routes and the asset URLs of the fragment are under it."""
+    if server.process is None:
+        pytest.skip("needs a graphport server with its own langgraph.json")
+    srv = start_server(tmp_path, config=_project(tmp_path, http={"mount_prefix": "/api"}))
+    try:
+        with httpx.Client(base_url=srv.url, timeout=30) as c:
+            r = c.post("/api/ui/echo", json={"name": "greeting"})
+            assert _src(r.text, "script", "src") == [f"{srv.url}/api/ui/echo/entrypoint.js"]
+            assert _src(r.text, "link", "href") == [f"{srv.url}/api/ui/echo/entrypoint.css"]
+            assert c.get("/api/ui/echo/entrypoint.js").status_code == 200
+    finally:
+        srv.stop()
