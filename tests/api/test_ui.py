@@ -170,3 +170,19 @@ def test_under_a_mount_prefix_the_urls_carry_it(tmp_path: Path, server: Server) 
             assert c.get("/api/ui/echo/entrypoint.js").status_code == 200
     finally:
         srv.stop()
+
+
+@needs_node
+def test_an_assistant_id_finds_its_graphs_components(ui_server: Server) -> None:
+    """POST /ui/{assistant_id} answers the components of the assistant's graph (react-ui asks
+    with the stream's assistant id); an unknown UUID is a 404 like an unknown graph id."""
+    with httpx.Client(base_url=ui_server.url, timeout=30) as c:
+        created = c.post("/assistants", json={"graph_id": "my-agent", "name": "cards"})
+        assistant_id = created.json()["assistant_id"]
+        r = c.post(f"/ui/{assistant_id}", json={"name": "card"})
+        assert r.status_code == 200
+        assert _src(r.text, "script", "src") == [f"{ui_server.url}/ui/my-agent/entrypoint.js"]
+        assert "__LGUI_my_agent.render(" in r.text
+        unknown = "00000000-0000-4000-8000-000000000000"
+        r = c.post(f"/ui/{unknown}", json={"name": "card"})
+        assert (r.status_code, r.text) == (404, f"UI not found for graph '{unknown}'")

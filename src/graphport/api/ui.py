@@ -7,7 +7,8 @@ The HTML is the reference's: a `<script>` per bundle whose `onload` calls
 root's id) and a `<link rel="stylesheet">` per CSS file. One difference: the asset URLs are
 absolute (this server's scheme, host and mount prefix, as the JS server writes them), where the
 Python reference writes `/ui/...`, which a page on another origin (Agent Chat UI on :3000) would
-load from itself.
+load from itself. And an assistant's id finds its graph's components (react-ui asks for
+`/ui/{assistantId}` unless given a `namespace`); the reference knows graph ids only.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import uuid
 from urllib.parse import quote
 
 from starlette.exceptions import HTTPException
@@ -23,7 +25,7 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 
 from graphport import errors
 from graphport.api.bodies import json_body
-from graphport.api.state import settings_of, ui_of
+from graphport.api.state import engine_of, settings_of, ui_of
 
 _MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css"}
 
@@ -36,7 +38,10 @@ async def component(request: Request) -> Response:
         raise errors.ValidationFailed('the body must be {"name": "<component name>"}')
     bundles = ui_of(request)
     if graph_id not in bundles.assets:
-        return PlainTextResponse(f"UI not found for graph '{graph_id}'", status_code=404)
+        graph_id = await _graph_of_assistant(request, graph_id)
+    if graph_id not in bundles.assets:
+        missing = request.path_params["graph_id"]
+        return PlainTextResponse(f"UI not found for graph '{missing}'", status_code=404)
     path = request.url.path
     base = f"{request.url.scheme}://{request.url.netloc}{path[: path.rindex('/ui/')]}"
     global_name = "__LGUI_" + re.sub(r"[^a-zA-Z0-9]", "_", graph_id)
@@ -50,6 +55,16 @@ async def component(request: Request) -> Response:
             onload = f'{global_name}.render({render_args}, "{{{{shadowRootId}}}}")'
             tags.append(f"<script src=\"{url}\" onload='{onload}'></script>")
     return Response("\n".join(tags), media_type="text/html")
+
+
+async def _graph_of_assistant(request: Request, assistant_id: str) -> str:
+    """The graph id of the assistant with this id ("" when it is no assistant's)."""
+    try:
+        uuid.UUID(assistant_id)
+    except ValueError:
+        return ""
+    assistant = await engine_of(request).storage.get_assistant(assistant_id)
+    return assistant["graph_id"] if assistant is not None else ""
 
 
 async def asset(request: Request) -> Response:
