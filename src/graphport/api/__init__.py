@@ -193,3 +193,6 @@ for _endpoint in (runs.create_stateless, runs.stream_stateless, runs.wait_statel
 for _endpoint in (runs.create_thread_run, runs.stream_thread_run, runs.wait_thread_run):
     openapi.describe(_endpoint, body="RunCreateStateful", responses={
         "404": "Not Found", "409": "Conflict", "422": "Validation Error"})  # fmt: skip
+openapi.describe(ui.component, tags=["UI"], responses={
+    "404": "UI not found for the graph", "422": "Validation Error"})  # fmt: skip
+openapi.describe(ui.asset, tags=["UI"], responses={"404": "Not Found"})

@@ -31,6 +31,7 @@ _MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css"}
 
 
 async def component(request: Request) -> Response:
+    """The HTML (script and stylesheet tags) that renders a graph's UI component"""
     graph_id = request.path_params["graph_id"]
     body = await json_body(request, settings_of(request).max_body_bytes)
     name = body.get("name") if isinstance(body, dict) else None
@@ -68,6 +69,7 @@ async def _graph_of_assistant(request: Request, assistant_id: str) -> str:
 
 
 async def asset(request: Request) -> Response:
+    """A bundled file of a graph's UI components (JavaScript or CSS)"""
     graph_id, name = request.path_params["graph_id"], request.path_params["name"]
     file = ui_of(request).file(graph_id, name)
     if file is None or not file.is_file():
