@@ -110,7 +110,7 @@ def _bundle(settings: Settings, build: Path, out: Path) -> None:
     }
     written = _run(
         [_tool("node"), str(build / "build.mjs"), json.dumps(job)],
-        build,
+        settings.base_dir,  # Tailwind looks for the classes in use from the working directory
         _BUILD_SECONDS,
         what="bundling the 'ui' components",
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -186,3 +187,25 @@ def test_an_assistant_id_finds_its_graphs_components(ui_server: Server) -> None:
         unknown = "00000000-0000-4000-8000-000000000000"
         r = c.post(f"/ui/{unknown}", json={"name": "card"})
         assert (r.status_code, r.text) == (404, f"UI not found for graph '{unknown}'")
+
+
+@needs_node
+def test_tailwind_classes_in_use_become_the_stylesheet(tmp_path: Path, server: Server) -> None:
+    """A stylesheet with `@import "tailwindcss"` (tailwindcss in the project's node_modules, as
+    Agent Chat UI's examples have it) gets the utilities the components use."""
+    if server.process is None:
+        pytest.skip("needs a graphport server with its own langgraph.json")
+    config = _project(tmp_path)
+    (tmp_path / "package.json").write_text('{"private": true}')
+    npm = ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error", "tailwindcss@4.3.5"]
+    subprocess.run(npm, cwd=tmp_path, check=True, capture_output=True, timeout=300)
+    (tmp_path / "ui" / "echo.css").write_text('@import "tailwindcss";\n')
+    tsx = tmp_path / "ui" / "echo.tsx"
+    tsx.write_text(tsx.read_text().replace('className="greeting"', 'className="font-bold"'))
+    srv = start_server(tmp_path, config=config)
+    try:
+        css = httpx.get(f"{srv.url}/ui/echo/entrypoint.css", timeout=30)
+    finally:
+        srv.stop()
+    assert css.status_code == 200
+    assert ".font-bold" in css.text and ".text-lg" not in css.text  # only the classes in use
