@@ -7,6 +7,8 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 
+from graphport import errors
+from graphport.api.bodies import loads
 from graphport.api.responses import JSONResponse
 
 PARSE_ERROR = -32700
@@ -42,9 +44,11 @@ async def read_message(request: Request, max_bytes: int, *, status: int) -> dict
     if len(raw) > max_bytes:
         raise RpcError(INVALID_REQUEST, f"Request body too large (limit: {max_bytes} bytes)", 413)
     try:
-        message = orjson.loads(raw)
+        message = loads(raw)
     except orjson.JSONDecodeError:
         raise RpcError(PARSE_ERROR, "Parse error: the body is not JSON", status) from None
+    except errors.ValidationFailed as exc:
+        raise RpcError(INVALID_REQUEST, f"Invalid request: {exc.detail}", status) from None
     if not isinstance(message, dict):
         raise RpcError(INVALID_REQUEST, "Invalid request: expected one JSON-RPC object", status)
     if message.get("jsonrpc") != "2.0":

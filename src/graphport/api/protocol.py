@@ -20,7 +20,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from graphport import errors, serde
-from graphport.api.bodies import path_uuid
+from graphport.api.bodies import loads, path_uuid
 from graphport.api.responses import JSONResponse
 from graphport.api.runs import configurable_headers
 from graphport.api.sse import EventStreamResponse
@@ -46,7 +46,7 @@ async def _body(request: Request) -> Any:
     if len(raw) > limit:
         raise errors.BodyTooLarge(f"Request body too large (limit: {limit} bytes)")
     try:
-        return orjson.loads(raw)
+        return loads(raw)
     except orjson.JSONDecodeError:
         raise errors.BadRequest("Invalid JSON body") from None
 
@@ -96,11 +96,11 @@ async def stream_socket(websocket: WebSocket) -> None:
             if message["type"] == "websocket.disconnect":
                 break
             try:
-                cmd = orjson.loads(message.get("text") or message.get("bytes") or b"")
-            except orjson.JSONDecodeError:
+                cmd = loads(message.get("text") or message.get("bytes") or b"")
+            except (orjson.JSONDecodeError, errors.ValidationFailed) as exc:
+                why = exc.detail if isinstance(exc, errors.ValidationFailed) else INVALID_JSON
                 reply: dict[str, Any] | None = {
-                    "type": "error", "id": None, "error": "invalid_argument",
-                    "message": INVALID_JSON,
+                    "type": "error", "id": None, "error": "invalid_argument", "message": why,
                 }  # fmt: skip
             else:
                 reply = envelope_error(cmd)
