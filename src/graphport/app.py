@@ -26,6 +26,8 @@ from graphport import errors, tracing, ui
 from graphport.access_log import AccessLog
 from graphport.api import route_table
 from graphport.api.responses import error_response
+from graphport.auth.core import load_authorizer
+from graphport.auth.middleware import Authenticate
 from graphport.bus.cluster import ClusterBus
 from graphport.bus.memory import MemoryBus
 from graphport.bus.transports import transport_for
@@ -49,7 +51,7 @@ EXPOSE_HEADERS = ["x-pagination-total", "x-pagination-next", "content-location"]
 
 async def _graphport_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, errors.GraphportError)
-    return error_response(exc.status_code, exc.detail)
+    return error_response(exc.status_code, exc.detail, exc.headers)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -220,10 +222,12 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
     lifespan = _lifespan(settings, graphs, metrics)
 
     custom = load_custom_app(settings)
+    authorizer = load_authorizer(settings)
     table = route_table(settings.http)
     parts = compose(
         settings, fixed=table.fixed, meta=table.meta, api=table.api, root=table.root,
         custom=custom,
+        auth=[Middleware(Authenticate, authorizer=authorizer)] if authorizer else [],
     )  # fmt: skip
     handlers: dict[Any, Any] = {
         errors.GraphportError: _graphport_error,

@@ -62,14 +62,7 @@ class Refused:
 
 Entry = _Status | Refused | dict[str, Any]
 
-_NO_AUTH = (
-    "custom auth is not served yet: remove the key and keep the server private (bind "
-    "127.0.0.1, or put an authenticating proxy in front of it)"
-)
 _NO_CONSOLE = "graphport serves no console yet; remove the key"
-_NO_ROUTE_AUTH = (
-    "authentication of http.app's routes is not served yet (no auth middleware); remove the key"
-)
 _HEADERS = {"includes": SERVED, "excludes": SERVED, "include": SERVED, "exclude": SERVED}
 
 KEYS: dict[str, Entry] = {
@@ -127,17 +120,24 @@ KEYS: dict[str, Entry] = {
             "graphport serialises checkpoints with langgraph's default serde; remove the key"
         ),
     },
-    "auth": {
-        "path": Refused(_NO_AUTH),
-        "disable_studio_auth": Refused(_NO_AUTH),
-        "allow_langsmith_api_keys": Refused("LangSmith API-key auth is not served; remove it"),
-        "openapi": Refused(_NO_AUTH),
-        "cache": Refused(_NO_AUTH),
+    "auth": {  # graphport.auth
+        "path": SERVED,
+        "disable_studio_auth": SERVED,
+        "openapi": SERVED,  # merged into /openapi.json
+        "allow_langsmith_api_keys": Refused(
+            "LangSmith API keys cannot be checked outside LangSmith; remove the key and "
+            "authenticate with auth.path",
+            unless=False,
+        ),
+        "cache": Refused(
+            "auth.cache is not served: graphport calls @auth.authenticate on every request "
+            "(cache inside your handler if it is slow); remove the key"
+        ),
     },
     "http": {
         "app": SERVED,  # graphport.http_app
         "middleware_order": SERVED,
-        "enable_custom_route_auth": Refused(_NO_ROUTE_AUTH),
+        "enable_custom_route_auth": SERVED,  # graphport.http_app with graphport.auth
         "disable_assistants": SERVED,
         "disable_threads": SERVED,
         "disable_runs": SERVED,
@@ -269,6 +269,8 @@ class Settings:
     ui: dict[str, str] = dataclasses.field(default_factory=dict)  # graph id -> component file
     ui_config: dict[str, Any] = dataclasses.field(default_factory=dict)
     ui_bundled: bool = False  # a `--workers` process: the parent bundled `ui` already
+    auth: dict[str, Any] = dataclasses.field(default_factory=dict)  # the `auth` block
+    dev: bool = False  # under `graphport dev` (Studio's requests may skip authentication)
     # What reading langgraph.json has to say (level, message), logged at start
     config_notes: tuple[tuple[int, str], ...] = ()
 
@@ -415,6 +417,18 @@ def parse_ui(raw: Any, ui_config: Any) -> tuple[dict[str, str], dict[str, Any]]:
     return dict(ui), {"shared": list(shared)}
 
 
+def parse_auth(raw: Any) -> dict[str, Any]:
+    """The `auth` block: `path` names a langgraph_sdk.Auth object (graphport.auth loads it)."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ConfigError('\'auth\' must be an object, e.g. {"path": "./auth.py:auth"}')
+    openapi = raw.get("openapi")
+    if openapi is not None and not isinstance(openapi, dict):
+        raise ConfigError("auth.openapi must be an object (securitySchemes, security)")
+    return dict(raw)
+
+
 def load_settings(
     config: str | None = None,
     host: str | None = None,
@@ -473,5 +487,7 @@ def load_settings(
         ui=ui,
         ui_config=ui_config,
         ui_bundled=_env("UI_BUNDLED", "") not in ("", "0", "false"),
+        auth=parse_auth(raw.get("auth")),
+        dev=_env("DEV", "") not in ("", "0", "false"),
         config_notes=tuple(notes),
     )

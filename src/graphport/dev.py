@@ -105,6 +105,7 @@ def run(options: dict[str, Any]) -> None:
     import watchfiles
 
     _logging(options.get("log_level") or "info")
+    os.environ["GRAPHPORT_DEV"] = "1"  # the server processes know they serve `dev` (Studio auth)
     try:
         settings = load_settings(**options)
     except ConfigError as exc:

@@ -2,6 +2,8 @@
 
     GraphportError            500
     ├── BadRequest            400  (run-body rules the reference reports as 400)
+    ├── Unauthorized          401  (no or bad credentials: graphport.auth)
+    ├── Forbidden             403  (an auth handler said no)
     ├── NotFound              404
     ├── Conflict              409
     ├── Gone                  410
@@ -19,9 +21,12 @@ class GraphportError(Exception):
     """Internal Server Error"""
 
     status_code = 500
+    headers: dict[str, str] | None = None  # sent with the error response
 
-    def __init__(self, detail: str | None = None) -> None:
+    def __init__(self, detail: str | None = None, *, headers: dict[str, str] | None = None) -> None:
         super().__init__(detail if detail is not None else (self.__doc__ or "").strip())
+        if headers:
+            self.headers = dict(headers)
 
     @property
     def detail(self) -> str:
@@ -32,6 +37,18 @@ class BadRequest(GraphportError):
     """Bad Request"""
 
     status_code = 400
+
+
+class Unauthorized(GraphportError):
+    """Unauthorized"""
+
+    status_code = 401
+
+
+class Forbidden(GraphportError):
+    """Forbidden"""
+
+    status_code = 403
 
 
 class NotFound(GraphportError):
@@ -62,6 +79,16 @@ class BodyTooLarge(GraphportError):
     """Request body too large"""
 
     status_code = 413
+
+
+class HTTPError(GraphportError):
+    """An error with the status its raiser chose."""
+
+    def __init__(
+        self, status_code: int, detail: str | None = None, *, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(detail, headers=headers)
+        self.status_code = status_code
 
 
 def thread_not_found(thread_id: str) -> NotFound:

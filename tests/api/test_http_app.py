@@ -134,7 +134,7 @@ def test_middleware_order_auth_first_puts_the_middleware_inside(
         ({"app": f"{GRAPHS}/webapps.py:missing"}, "variable 'missing' not found"),
         ({"app": f"{GRAPHS}/graphs.py:echo"}, "not a Starlette or FastAPI app"),
         ({"app": APP, "middleware_order": "x"}, "must be one"),
-        ({"app": APP, "enable_custom_route_auth": True}, "not served yet"),
+        ({"app": APP, "enable_custom_route_auth": True}, "no authentication is configured"),
     ],
 )
 def test_a_bad_app_stops_the_start(

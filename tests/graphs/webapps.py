@@ -58,9 +58,16 @@ async def broken(request: Request) -> Response:
     raise RuntimeError("custom route failed")
 
 
+async def whoami(request: Request) -> Response:
+    """Who the request is (with http.enable_custom_route_auth: graphport's auth user)."""
+    user = request.scope.get("user")
+    return JSONResponse({"identity": getattr(user, "identity", None)})
+
+
 starlette_app = Starlette(
     routes=[
         Route("/", home),
+        Route("/custom/whoami", whoami),
         Route("/custom/greet", greet),
         Route("/custom/broken", broken),
         Route("/ok", home),  # may not replace graphport's health check

@@ -62,8 +62,8 @@ def test_unknown_keys_are_warned_about_with_the_closest_known_one(raw: Any, line
 @pytest.mark.parametrize(
     ("raw", "words"),
     [
-        ({"auth": {"path": "./auth.py:auth"}}, "'auth.path' is not served by graphport"),
-        ({"http": {"enable_custom_route_auth": True}}, "not served by graphport"),
+        ({"auth": {"cache": {"ttl_seconds": 60}}}, "'auth.cache' is not served by graphport"),
+        ({"auth": {"allow_langsmith_api_keys": True}}, "'auth.allow_langsmith_api_keys' is not"),
         ({"checkpointer": {"backend": "mongo"}}, "'checkpointer.backend' is not served"),
         ({"checkpointer": {"ttl": {"strategy": "delete"}}}, "'checkpointer.ttl' is not served"),
         ({"store": {"path": "./s.py:store"}}, "'store.path' is not served by"),
@@ -128,19 +128,19 @@ def _config(tmp_path: Path, **extra: Any) -> Path:
 def test_load_settings_refuses_and_keeps_the_notes(tmp_path: Path) -> None:
     settings = load_settings(config=str(_config(tmp_path, python_version="3.12", wibble=1)))
     assert [level for level, _ in settings.config_notes] == [logging.INFO, logging.WARNING]
-    with pytest.raises(ConfigError, match=r"'auth\.path' is not served"):
-        load_settings(config=str(_config(tmp_path, auth={"path": "./a.py:auth"})))
+    with pytest.raises(ConfigError, match=r"'encryption' is not served"):
+        load_settings(config=str(_config(tmp_path, encryption={"path": "./e.py:enc"})))
 
 
 def test_serve_refuses_in_one_line_and_logs_the_notes(tmp_path: Path) -> None:
-    config = _config(tmp_path, auth={"path": "./auth.py:auth"})
+    config = _config(tmp_path, encryption={"path": "./e.py:enc"})
     cmd = [sys.executable, "-m", "graphport", "serve", "--config", str(config), "--port", "1"]
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [
-        "graphport: langgraph.json: 'auth.path' is not served by graphport: custom auth is not "
-        "served yet: remove the key and keep the server private (bind 127.0.0.1, or put an "
-        "authenticating proxy in front of it)"
+        "graphport: langgraph.json: 'encryption' is not served by graphport: custom at-rest "
+        "encryption is not served; remove the key and encrypt the database's storage (disk or "
+        "PostgreSQL) instead"
     ]
     server = start_server(tmp_path, config=_config(tmp_path, python_version="3.12", htp={}))
     try:

@@ -18,6 +18,8 @@ from graphport.api import schemas
 from graphport.api.bodies import json_body, path_uuid, validate
 from graphport.api.responses import JSONResponse
 from graphport.api.state import engine_of, settings_of, thread_ops_of
+from graphport.auth import authorize, guard
+from graphport.auth.filters import Conditions
 from graphport.engine import graph_info
 from graphport.graphs import GraphEntry
 from graphport.models import Assistant, iso
@@ -61,6 +63,7 @@ def _check_config(config: Any) -> None:
 async def _assistant(request: Request) -> tuple[Assistant, GraphEntry]:
     """The assistant of the path and its graph; 404 as the reference words it for reads."""
     assistant_id = _path_id(request)
+    await guard.assistant(engine_of(request).storage, assistant_id, "read")
     assistant = await engine_of(request).storage.get_assistant(assistant_id)
     if assistant is None:
         raise errors.NotFound()
@@ -91,22 +94,26 @@ async def create_assistant(request: Request) -> Response:
         context = config["configurable"]
     elif context:
         config["configurable"] = context
+    if_exists = body.get("if_exists") or "raise"
+    value = await guard.create("assistants", {
+        "assistant_id": assistant_id, "graph_id": body["graph_id"], "config": config,
+        "context": context or {}, "metadata": dict(body.get("metadata") or {}),
+        "if_exists": if_exists, "name": body.get("name") or "Untitled",
+    })  # fmt: skip
     now = iso()
     record: Assistant = {
         "assistant_id": assistant_id,
         "graph_id": body["graph_id"],
         "config": config,
         "context": context or {},
-        "metadata": body.get("metadata") or {},
+        "metadata": value.get("metadata") or {},
         "name": body.get("name") or "Untitled",
         "created_at": now,
         "updated_at": now,
         "version": 1,
         "description": body.get("description"),
     }
-    stored = await engine_of(request).storage.create_assistant(
-        record, if_exists=body.get("if_exists") or "raise"
-    )
+    stored = await engine_of(request).storage.create_assistant(record, if_exists=if_exists)
     return JSONResponse(stored)
 
 
@@ -132,12 +139,17 @@ async def patch_assistant(request: Request) -> Response:
     elif context and config is not None:
         config["configurable"] = context
     # context alone: the storage keeps the other config keys (the reference drops them)
+    value = {"graph_id": graph_id, "config": config, "context": context,
+             "metadata": body.get("metadata"), "name": body.get("name")}  # fmt: skip
+    not_found = errors.NotFound(f"Assistant {assistant_id} not found")
+    await guard.assistant(engine_of(request).storage, assistant_id, "update", value,
+                          not_found=not_found)  # fmt: skip
     updated = await engine_of(request).storage.update_assistant(
         assistant_id,
         graph_id=graph_id,
         config=config,
         context=context,
-        metadata=body.get("metadata"),
+        metadata=value["metadata"],
         name=body.get("name"),
         description=body.get("description"),
     )
@@ -149,8 +161,10 @@ async def patch_assistant(request: Request) -> Response:
 async def delete_assistant(request: Request) -> Response:
     assistant_id = _path_id(request)
     storage = engine_of(request).storage
+    not_found = errors.NotFound(f"Assistant with ID {assistant_id} not found")
+    await guard.assistant(storage, assistant_id, "delete", not_found=not_found)
     if await storage.get_assistant(assistant_id) is None:
-        raise errors.NotFound(f"Assistant with ID {assistant_id} not found")
+        raise not_found
     if request.query_params.get("delete_threads", "").lower() == "true":
         await _delete_threads(request, assistant_id)
     await engine_of(request).cancel_assistant_runs(assistant_id)
@@ -163,14 +177,27 @@ async def _delete_threads(request: Request, assistant_id: str) -> None:
     """Delete every thread whose metadata names the assistant (with its runs and checkpoints)."""
     storage = engine_of(request).storage
     threads = thread_ops_of(request)
+    visible = await authorize("threads", "delete", {"thread_id": None})  # only the user's
     while True:
-        found, _ = await storage.search_threads(metadata={"assistant_id": assistant_id}, limit=100)
+        found, _ = await storage.search_threads(
+            metadata={"assistant_id": assistant_id}, limit=100, visible=visible
+        )
         deleted = [await threads.delete(t["thread_id"]) for t in found]
         if not any(deleted):  # nothing left, or nothing more can go
             return
 
 
 # -- search and count --------------------------------------------------------------------------
+
+
+async def _visible(
+    body: dict[str, Any], graph_id: str | None, limit: int, offset: int
+) -> tuple[dict[str, Any] | None, Conditions | None]:
+    """`assistants.search`: the metadata to search (as the handler left it) and its filter."""
+    value: dict[str, Any] = {"graph_id": graph_id, "metadata": body.get("metadata"),
+                             "limit": limit, "offset": offset}  # fmt: skip
+    visible = await guard.search("assistants", value)
+    return value.get("metadata"), visible
 
 
 async def search_assistants(request: Request) -> Response:
@@ -180,10 +207,12 @@ async def search_assistants(request: Request) -> Response:
         _require_graph(request, graph_id)
     engine = engine_of(request)
     limit, offset = int(body.get("limit", 10)), int(body.get("offset", 0))
+    metadata, visible = await _visible(body, graph_id, limit, offset)
     found, total = await engine.storage.search_assistants(
         graph_id=graph_id,
         name=body.get("name"),
-        metadata=body.get("metadata"),
+        metadata=metadata,
+        visible=visible,
         limit=limit,
         offset=offset,
         sort_by=body.get("sort_by") or "created_at",
@@ -209,10 +238,12 @@ async def count_assistants(request: Request) -> Response:
     if graph_id is not None:
         _require_graph(request, graph_id)
     engine = engine_of(request)
+    metadata, visible = await _visible(body, graph_id, 0, 0)
     count = await engine.storage.count_assistants(
         graph_id=graph_id,
         name=body.get("name"),
-        metadata=body.get("metadata"),
+        metadata=metadata,
+        visible=visible,
         graph_ids=list(engine.graphs),
     )
     return JSONResponse(count)
@@ -224,6 +255,8 @@ async def count_assistants(request: Request) -> Response:
 async def list_versions(request: Request) -> Response:
     assistant_id = _path_id(request)
     body = await _body(request, schemas.ASSISTANT_VERSIONS)
+    not_found = errors.NotFound(f"Assistant {assistant_id} not found")
+    await guard.assistant(engine_of(request).storage, assistant_id, "read", not_found=not_found)
     versions = await engine_of(request).storage.list_assistant_versions(
         assistant_id,
         metadata=body.get("metadata"),
@@ -243,6 +276,9 @@ async def set_latest(request: Request) -> Response:
     )  # the reference reads the body before the path
     assistant_id = _path_id(request)
     storage = engine_of(request).storage
+    not_found = errors.NotFound(f"Assistant {assistant_id} not found")
+    await guard.assistant(storage, assistant_id, "update", {"version": body.get("version")},
+                          not_found=not_found)  # fmt: skip
     version = body.get("version")
     if version is None:  # not required by the schema; the reference then looks up "None"
         if await storage.get_assistant(assistant_id) is None:

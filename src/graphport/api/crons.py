@@ -16,6 +16,8 @@ from graphport.api import schemas
 from graphport.api.bodies import json_body, path_uuid, validate
 from graphport.api.responses import JSONResponse
 from graphport.api.state import crons_of, settings_of
+from graphport.auth import guard
+from graphport.auth.filters import Conditions
 
 # -- routes ----------------------------------------------------------------------------------
 
@@ -54,14 +56,27 @@ async def create_thread_cron(request: Request) -> Response:
     return JSONResponse(await crons_of(request).create(thread_id, body))
 
 
+async def _visible(
+    body: dict[str, Any], ids: _Ids, limit: int, offset: int
+) -> tuple[dict[str, Any] | None, Conditions | None]:
+    """`crons.search`: the metadata to search (as the handler left it) and its filter."""
+    value: dict[str, Any] = {**ids, "metadata": body.get("metadata"), "limit": limit,
+                             "offset": offset}  # fmt: skip
+    visible = await guard.search("crons", value)
+    return value.get("metadata"), visible
+
+
 async def search_crons(request: Request) -> Response:
     body = await _body(request, schemas.CRON_SEARCH)
     limit, offset = int(body.get("limit", 10)), int(body.get("offset", 0))
     sort_by = body.get("sort_by")
+    ids = _filter_ids(body)
+    metadata, visible = await _visible(body, ids, limit, offset)
     found, total = await crons_of(request).storage.search_crons(
-        **_filter_ids(body),
+        **ids,
         enabled=body.get("enabled"),
-        metadata=body.get("metadata"),
+        metadata=metadata,
+        visible=visible,
         limit=limit,
         offset=offset,
         sort_by=sort_by or "created_at",
@@ -80,14 +95,17 @@ async def search_crons(request: Request) -> Response:
 
 async def count_crons(request: Request) -> Response:
     body = await _body(request, schemas.CRON_COUNT)
+    ids = _filter_ids(body)
+    metadata, visible = await _visible(body, ids, 0, 0)
     _, total = await crons_of(request).storage.search_crons(
-        **_filter_ids(body), metadata=body.get("metadata"), limit=0
+        **ids, metadata=metadata, limit=0, visible=visible
     )
     return JSONResponse(total)
 
 
 async def get_cron(request: Request) -> Response:
     cron_id = path_uuid(request.path_params["cron_id"], "cron")
+    await guard.cron(crons_of(request).storage, cron_id, "read")
     cron = await crons_of(request).storage.get_cron(cron_id)
     if cron is None:
         raise errors.NotFound()
@@ -102,6 +120,7 @@ async def patch_cron(request: Request) -> Response:
 
 async def delete_cron(request: Request) -> Response:
     cron_id = path_uuid(request.path_params["cron_id"], "cron")
+    await guard.cron(crons_of(request).storage, cron_id, "delete")
     if not await crons_of(request).storage.delete_cron(cron_id):
         raise errors.NotFound()
     return Response(status_code=204)

@@ -108,12 +108,19 @@ def document(app: Any) -> dict[str, Any]:
     for path, item in custom_paths.items():
         paths.setdefault(path, {}).update(item)
     components.update((custom.get("components") or {}).get("schemas") or {})
-    return {
+    document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {"title": "graphport", "version": __version__},
         "paths": paths,
         "components": {"schemas": components},
     }
+    # `auth.openapi` of langgraph.json: how clients authenticate (e.g. a bearer scheme)
+    security = app.state.settings.auth.get("openapi") or {}
+    if security.get("securitySchemes"):
+        document["components"]["securitySchemes"] = dict(security["securitySchemes"])
+    if security.get("security") is not None:
+        document["security"] = list(security["security"])
+    return document
 
 
 async def openapi(request: Request) -> Response:

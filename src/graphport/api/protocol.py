@@ -24,7 +24,8 @@ from graphport.api.bodies import loads, path_uuid
 from graphport.api.responses import JSONResponse
 from graphport.api.runs import configurable_headers
 from graphport.api.sse import EventStreamResponse
-from graphport.api.state import protocol_of, settings_of
+from graphport.api.state import engine_of, protocol_of, settings_of
+from graphport.auth import guard
 from graphport.engine.protocol import envelope_error
 from graphport.engine.protocol_log import (
     SubscriptionError,
@@ -51,8 +52,15 @@ async def _body(request: Request) -> Any:
         raise errors.BadRequest("Invalid JSON body") from None
 
 
+async def _visible(conn: HTTPConnection, thread_id: str) -> None:
+    """Commands and streams address the thread: `threads.read` must let the user see it (a
+    run they start is authorized again as `threads.create_run`)."""
+    await guard.thread(engine_of(conn).storage, thread_id, "read")
+
+
 async def command(request: Request) -> Response:
     thread_id = path_uuid(request.path_params["thread_id"], "thread")
+    await _visible(request, thread_id)
     body = await _body(request)
     malformed = envelope_error(body)
     if malformed is not None:
@@ -64,6 +72,7 @@ async def command(request: Request) -> Response:
 
 async def stream_events(request: Request) -> EventStreamResponse:
     thread_id = path_uuid(request.path_params["thread_id"], "thread")
+    await _visible(request, thread_id)
     try:
         flt, since = parse_subscription(await _body(request))
     except SubscriptionError as exc:
@@ -84,6 +93,11 @@ async def stream_socket(websocket: WebSocket) -> None:
         thread_id = path_uuid(websocket.path_params["thread_id"], "thread")
     except errors.GraphportError:
         await websocket.close(code=4422, reason="Invalid thread ID: must be a UUID")
+        return
+    try:
+        await _visible(websocket, thread_id)
+    except errors.GraphportError as exc:
+        await websocket.close(code=4000 + exc.status_code, reason=exc.detail[:120])
         return
     await websocket.accept()
     hub = protocol_of(websocket)

@@ -11,14 +11,15 @@ import orjson
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
-from graphport import errors
+from graphport import auth, errors
 from graphport.api import schemas
 from graphport.api.bodies import json_body, path_uuid, query_flag, query_int, validate
 from graphport.api.responses import JSONResponse, WaitResponse
 from graphport.api.sse import EventStreamResponse, frame
 from graphport.api.state import engine_of, feedback_of, settings_of
+from graphport.auth import authorize, guard
 from graphport.engine.feedback import check_feedback_body
-from graphport.engine.runs import RunEngine
+from graphport.engine.runs import NO_RUNS_TO_CANCEL, RunEngine
 from graphport.events import Event
 from graphport.models import Run, iso, public_run
 
@@ -171,6 +172,33 @@ async def create_batch(request: Request) -> Response:
     return JSONResponse(runs)
 
 
+async def _guard(
+    request: Request, thread_id: str, action: str, value: dict[str, Any] | None = None, **kw: Any
+) -> None:
+    """A run's routes are authorized through its thread."""
+    await guard.thread(engine_of(request).storage, thread_id, action, value, **kw)
+
+
+async def _guard_run(request: Request, run_id: str, hidden: Exception | None) -> bool:
+    """graphport's run-only routes: `threads.read` on the run's thread; False (or `hidden`
+    raised) when the run is on a thread the user may not see, or is gone (a stateless run's:
+    its thread can no longer say whose it was)."""
+    if auth.current() is None:
+        return True
+    thread_id = await engine_of(request).storage.get_run_thread(run_id)
+    try:
+        if thread_id is None:
+            raise errors.NotFound()
+        await _guard(request, thread_id, "read", {"run_id": run_id})
+        if await engine_of(request).storage.get_thread(thread_id) is None:
+            raise errors.NotFound()
+    except errors.NotFound:
+        if hidden is not None:
+            raise hidden from None
+        return False
+    return True
+
+
 def _action(request: Request) -> str:
     action = request.query_params.get("action", "interrupt")
     if action not in ("interrupt", "rollback"):
@@ -182,6 +210,7 @@ async def cancel_run(request: Request) -> Response:
     thread_id = path_uuid(request.path_params["thread_id"], "thread")
     run_id = path_uuid(request.path_params["run_id"], "run")
     wait = query_flag(request, "wait")
+    await _guard(request, thread_id, "update", {"run_id": run_id, "action": _action(request)})
     body = await engine_of(request).cancel(thread_id, run_id, _action(request), wait=wait)
     if body is not None:
         return Response(body, media_type="application/json")
@@ -203,8 +232,11 @@ async def cancel_many(request: Request) -> Response:
         if status not in ("pending", "running", "all"):
             raise errors.ValidationFailed(f"Invalid status: {status}")
         statuses = ["pending", "running"] if status == "all" else [status]
-        await engine.cancel_matching(action, statuses=statuses)
+        visible = await authorize("threads", "update", {"thread_id": None, "action": action})
+        await engine.cancel_matching(action, statuses=statuses, visible=visible)
     elif thread_id and run_ids:
+        await _guard(request, path_uuid(str(thread_id), "thread"), "update",
+                     {"action": action}, not_found=errors.NotFound(NO_RUNS_TO_CANCEL))  # fmt: skip
         await engine.cancel_matching(
             action,
             thread_id=path_uuid(str(thread_id), "thread"),
@@ -220,6 +252,7 @@ async def cancel_many(request: Request) -> Response:
 async def delete_run(request: Request) -> Response:
     thread_id = path_uuid(request.path_params["thread_id"], "thread")
     run_id = path_uuid(request.path_params["run_id"], "run")
+    await _guard(request, thread_id, "delete", {"run_id": run_id})
     await engine_of(request).delete(thread_id, run_id)
     return Response(status_code=204)
 
@@ -228,6 +261,7 @@ async def join_run(request: Request) -> WaitResponse:
     thread_id = path_uuid(request.path_params["thread_id"], "thread")
     run_id = path_uuid(request.path_params["run_id"], "run")
     engine = engine_of(request)
+    await _guard(request, thread_id, "read", {"run_id": run_id})
     on_disconnect = None
     if query_flag(request, "cancel_on_disconnect"):
 
@@ -246,6 +280,7 @@ async def get_run(request: Request) -> Response:
     thread_id = path_uuid(request.path_params["thread_id"], "thread")
     run_id = path_uuid(request.path_params["run_id"], "run")
     storage = engine_of(request).storage
+    await _guard(request, thread_id, "read", {"run_id": run_id})
     run = await storage.get_run(thread_id, run_id)
     if run is None:
         if await storage.get_thread(thread_id) is None:
@@ -257,6 +292,7 @@ async def get_run(request: Request) -> Response:
 async def list_runs(request: Request) -> Response:
     thread_id = path_uuid(request.path_params["thread_id"], "thread")
     storage = engine_of(request).storage
+    await _guard(request, thread_id, "read")
     if await storage.get_thread(thread_id) is None:
         raise errors.thread_not_found(thread_id)
     runs = await storage.list_runs(
@@ -278,6 +314,7 @@ async def list_runs(request: Request) -> Response:
 async def get_webhook(request: Request) -> Response:
     """graphport's own route: a run's webhook delivery and every attempt at it."""
     run_id = path_uuid(request.path_params["run_id"], "run")
+    await _guard_run(request, run_id, errors.NotFound(f"No webhook delivery for run {run_id}"))
     delivery = await engine_of(request).storage.get_webhook(run_id)
     if delivery is None:
         raise errors.NotFound(f"No webhook delivery for run {run_id}")
@@ -297,6 +334,8 @@ async def give_feedback(request: Request) -> Response:
 
 async def list_feedback(request: Request) -> Response:
     run_id = path_uuid(request.path_params["run_id"], "run")
+    if not await _guard_run(request, run_id, None):
+        return JSONResponse([])
     return JSONResponse(await engine_of(request).storage.list_feedback(run_id))
 
 
@@ -318,6 +357,7 @@ async def join_stream(request: Request) -> Response | EventStreamResponse:
     thread_id = path_uuid(request.path_params["thread_id"], "thread")
     run_id = path_uuid(request.path_params["run_id"], "run")
     engine = engine_of(request)
+    await _guard(request, thread_id, "read", {"run_id": run_id})
     run, queue = await engine.follow(thread_id, run_id, request.headers.get("last-event-id"))
     headers = {
         "location": f"/threads/{thread_id}/runs/{run_id}/stream",

@@ -9,7 +9,7 @@ import jsonschema_rs
 from starlette.requests import Request
 from starlette.responses import Response
 
-from graphport import errors
+from graphport import auth, errors
 from graphport.api.bodies import json_body, validate
 from graphport.api.responses import JSONResponse
 from graphport.api.state import engine_of, settings_of
@@ -77,6 +77,22 @@ def _item(item: Any) -> dict[str, Any] | None:
     return data
 
 
+async def _authorize(action: str, value: dict[str, Any]) -> dict[str, Any]:
+    """`store.<action>`: the value as the handler left it (it may move the item to another
+    namespace, e.g. under the user's id). Store handlers allow or deny: a filter has nothing
+    to apply to here, so one is refused rather than ignored."""
+    if auth.current() is None:
+        return value
+    if await auth.authorize("store", action, value):
+        raise errors.GraphportError(
+            f"The auth module is broken: a store handler ({action}) returned a filter; store "
+            "handlers allow, deny or rewrite value['namespace']"
+        )
+    if value.get("namespace") is not None:
+        value["namespace"] = _namespace(list(value["namespace"]))
+    return value
+
+
 async def put_item(request: Request) -> Response:
     body = await _object(request)
     namespace = _namespace(body.get("namespace"))
@@ -92,6 +108,9 @@ async def put_item(request: Request) -> Response:
         kwargs["index"] = body["index"]
     if body.get("ttl") is not None:  # minutes; absent: store.ttl.default_ttl
         kwargs["ttl"] = body["ttl"]
+    allowed = await _authorize("put", {"namespace": namespace, "key": key, "value": value,
+                                       "index": body.get("index")})  # fmt: skip
+    namespace, key, value = allowed["namespace"], allowed["key"], allowed["value"]
     await _store(request).aput(namespace, key, value, **kwargs)
     return Response(status_code=204)
 
@@ -102,6 +121,8 @@ async def get_item(request: Request) -> Response:
     if not key:
         return JSONResponse({"error": "Key is required"}, status_code=400)
     refresh = request.query_params.get("refresh_ttl")
+    allowed = await _authorize("get", {"namespace": namespace, "key": key})
+    namespace, key = allowed["namespace"], allowed["key"]
     item = await _store(request).aget(
         namespace, key, refresh_ttl=None if refresh is None else refresh.lower() == "true"
     )
@@ -111,7 +132,8 @@ async def get_item(request: Request) -> Response:
 async def delete_item(request: Request) -> Response:
     body = await _object(request)
     namespace = _namespace(body.get("namespace") or [])
-    await _store(request).adelete(namespace, body.get("key"))
+    allowed = await _authorize("delete", {"namespace": namespace, "key": body.get("key")})
+    await _store(request).adelete(allowed["namespace"], allowed["key"])
     return Response(status_code=204)
 
 
@@ -119,12 +141,16 @@ async def search_items(request: Request) -> Response:
     body = await _object(request)
     validate(_SEARCH, body)
     prefix = _namespace(body.get("namespace_prefix") or [])
+    allowed = await _authorize("search", {
+        "namespace": prefix, "filter": body.get("filter"), "limit": int(body.get("limit") or 10),
+        "offset": int(body.get("offset") or 0), "query": body.get("query"),
+    })  # fmt: skip
     items = await _store(request).asearch(
-        prefix,
-        filter=body.get("filter"),
-        limit=int(body.get("limit") or 10),
-        offset=int(body.get("offset") or 0),
-        query=body.get("query"),
+        allowed["namespace"],
+        filter=allowed["filter"],
+        limit=allowed["limit"],
+        offset=allowed["offset"],
+        query=allowed["query"],
         refresh_ttl=body.get("refresh_ttl"),
     )
     return JSONResponse({"items": [_item(i) for i in items]})
@@ -132,11 +158,19 @@ async def search_items(request: Request) -> Response:
 
 async def list_namespaces(request: Request) -> Response:
     body = await _object(request)
+    allowed = await _authorize("list_namespaces", {
+        "namespace": _namespace(body.get("prefix") or None, optional=True),
+        "suffix": _namespace(body.get("suffix") or None, optional=True),
+        "max_depth": body.get("max_depth"),
+        "limit": body.get("limit", 100),
+        "offset": body.get("offset", 0),
+    })  # fmt: skip
+    suffix = allowed["suffix"]
     result = await _store(request).alist_namespaces(
-        prefix=_namespace(body.get("prefix") or None, optional=True),
-        suffix=_namespace(body.get("suffix") or None, optional=True),
-        max_depth=body.get("max_depth"),
-        limit=body.get("limit", 100),
-        offset=body.get("offset", 0),
+        prefix=allowed["namespace"],
+        suffix=_namespace(list(suffix), optional=True) if suffix is not None else None,
+        max_depth=allowed["max_depth"],
+        limit=allowed["limit"],
+        offset=allowed["offset"],
     )
     return JSONResponse({"namespaces": [list(ns) for ns in result]})

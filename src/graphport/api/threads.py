@@ -14,6 +14,7 @@ from graphport.api.bodies import json_body, path_uuid, query_flag, query_int
 from graphport.api.responses import JSONResponse
 from graphport.api.sse import EventStreamResponse
 from graphport.api.state import engine_of, settings_of, thread_ops_of
+from graphport.auth import guard
 from graphport.engine.threads import ThreadOps
 from graphport.events import Event
 from graphport.models import THREAD_SORT_FIELDS, Thread, iso, uuid7
@@ -72,6 +73,12 @@ async def create_thread(request: Request) -> Response:
     if_exists = body.get("if_exists") or "raise"
     if if_exists not in ("raise", "do_nothing"):
         raise errors.ValidationFailed(f"Invalid if_exists: {if_exists}")
+    ttl = _ttl(body)
+    value = await guard.create(
+        "threads",
+        {"thread_id": thread_id, "metadata": dict(metadata), "if_exists": if_exists, "ttl": ttl},
+    )
+    metadata = value.get("metadata") or {}
     now = iso()
     thread: Thread = {
         "thread_id": thread_id,
@@ -83,9 +90,7 @@ async def create_thread(request: Request) -> Response:
         "state_updated_at": now,
         "values": None,
     }
-    created = await engine_of(request).storage.create_thread(
-        thread, if_exists=if_exists, ttl=_ttl(body)
-    )
+    created = await engine_of(request).storage.create_thread(thread, if_exists=if_exists, ttl=ttl)
     if body.get("supersteps") and created is thread:
         await _ops(request).apply_supersteps(created, body["supersteps"])
         created = await _ops(request).require(thread_id)
@@ -94,6 +99,7 @@ async def create_thread(request: Request) -> Response:
 
 async def get_thread(request: Request) -> Response:
     thread_id = path_uuid(request.path_params["thread_id"], "thread")
+    await _guard(request, thread_id, "read")
     return JSONResponse(await _ops(request).require(thread_id))
 
 
@@ -103,6 +109,9 @@ async def patch_thread(request: Request) -> Response:
     metadata = body.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
         raise errors.ValidationFailed("metadata must be an object")
+    value = {"metadata": dict(metadata or {})}
+    await _guard(request, thread_id, "update", value, not_found=errors.NotFound())
+    metadata = value["metadata"] if (metadata is not None or value["metadata"]) else None
     thread = await engine_of(request).storage.update_thread(
         thread_id, metadata=metadata, ttl=_ttl(body)
     )
@@ -113,9 +122,27 @@ async def patch_thread(request: Request) -> Response:
 
 async def delete_thread(request: Request) -> Response:
     thread_id = path_uuid(request.path_params["thread_id"], "thread")
+    await _guard(request, thread_id, "delete")
     if not await _ops(request).delete(thread_id):
         raise errors.thread_not_found(thread_id)
     return Response(status_code=204)
+
+
+async def _guard(
+    request: Request,
+    thread_id: str,
+    action: str,
+    value: dict[str, Any] | None = None,
+    **kw: Any,
+) -> None:
+    await guard.thread(engine_of(request).storage, thread_id, action, value, **kw)
+
+
+async def _visible(args: dict[str, Any], limit: int, offset: int) -> dict[str, Any]:
+    """`threads.search` for the search arguments: they, with the filter storage applies."""
+    value = {**args, "limit": limit, "offset": offset}
+    visible = await guard.search("threads", value)
+    return {**args, "metadata": value.get("metadata"), "visible": visible}
 
 
 def _search_args(body: dict[str, Any]) -> dict[str, Any]:
@@ -142,8 +169,9 @@ async def search_threads(request: Request) -> Response:
     sort_order = str(body.get("sort_order") or "desc").lower()
     if sort_by not in THREAD_SORT_FIELDS or sort_order not in ("asc", "desc"):
         raise errors.ValidationFailed(f"Invalid sort: {sort_by} {sort_order}")
+    args = await _visible(_search_args(body), limit, offset)
     threads, total = await engine_of(request).storage.search_threads(
-        **_search_args(body), limit=limit, offset=offset, sort_by=sort_by, sort_order=sort_order
+        **args, limit=limit, offset=offset, sort_by=sort_by, sort_order=sort_order
     )
     headers = {"x-pagination-total": str(total)}
     if offset + len(threads) < total:
@@ -153,7 +181,8 @@ async def search_threads(request: Request) -> Response:
 
 async def count_threads(request: Request) -> Response:
     body = await _object_body(request)
-    _, total = await engine_of(request).storage.search_threads(**_search_args(body), limit=0)
+    args = await _visible(_search_args(body), 0, 0)
+    _, total = await engine_of(request).storage.search_threads(**args, limit=0)
     return JSONResponse(total)
 
 
@@ -165,6 +194,7 @@ async def prune_threads(request: Request) -> Response:
             f"Invalid strategy: {strategy}. Expected 'delete' or 'keep_latest'."
         )
     thread_ids = [path_uuid(str(t), "thread") for t in body.get("thread_ids") or []]
+    thread_ids = [t for t in thread_ids if await _may(request, t, "delete")]
     if strategy == "keep_latest":
         return JSONResponse({"pruned_count": await _ops(request).keep_latest(thread_ids)})
     count = 0
@@ -174,8 +204,18 @@ async def prune_threads(request: Request) -> Response:
     return JSONResponse({"pruned_count": count})
 
 
+async def _may(request: Request, thread_id: str, action: str) -> bool:
+    """Whether the user may do `action` on the thread (one it may not see counts as absent)."""
+    try:
+        await _guard(request, thread_id, action)
+    except errors.NotFound:
+        return False
+    return True
+
+
 async def copy_thread(request: Request) -> Response:
     thread_id = path_uuid(request.path_params["thread_id"], "thread")
+    await _guard(request, thread_id, "read")
     return JSONResponse(await _ops(request).copy(thread_id))
 
 
@@ -186,6 +226,7 @@ async def get_state(request: Request) -> Response:
     thread_id = path_uuid(request.path_params["thread_id"], "thread")
     checkpoint_id = request.path_params.get("checkpoint_id")
     checkpoint = {"checkpoint_id": checkpoint_id} if checkpoint_id else None
+    await _guard(request, thread_id, "read")
     state = await _ops(request).get_state(
         thread_id, checkpoint, subgraphs=query_flag(request, "subgraphs")
     )
@@ -198,6 +239,7 @@ async def get_state_at_checkpoint(request: Request) -> Response:
     checkpoint = body.get("checkpoint") or {}
     if not isinstance(checkpoint, dict):
         raise errors.ValidationFailed("checkpoint must be an object")
+    await _guard(request, thread_id, "read")
     state = await _ops(request).get_state(
         thread_id, checkpoint, subgraphs=bool(body.get("subgraphs"))
     )
@@ -210,6 +252,7 @@ async def update_state(request: Request) -> Response:
     checkpoint = dict(body.get("checkpoint") or {})
     if body.get("checkpoint_id"):
         checkpoint["checkpoint_id"] = body["checkpoint_id"]
+    await _guard(request, thread_id, "update")
     result = await _ops(request).update_state(
         thread_id, body.get("values"), as_node=body.get("as_node"), checkpoint=checkpoint or None
     )
@@ -234,6 +277,7 @@ async def history(request: Request) -> Response:
         )
     if limit < 1:
         raise errors.ValidationFailed(f"Invalid limit {limit}")
+    await _guard(request, thread_id, "read")
     states = await _ops(request).history(
         thread_id, limit=limit, before=before, metadata=metadata, checkpoint=checkpoint
     )
@@ -269,6 +313,7 @@ async def join_thread_stream(request: Request) -> Response | EventStreamResponse
     last = request.headers.get("last-event-id")
     if last is not None and not _STREAM_ID.match(last.strip()):
         raise errors.ValidationFailed("Invalid last-event-id: must be a valid Redis stream ID")
+    await _guard(request, thread_id, "read")
     await _ops(request).require(thread_id)
     bus = engine_of(request).bus
     queue = bus.subscribe_thread(thread_id)

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from graphport import errors
+from graphport.auth import guard
 from graphport.engine.runs import RunEngine
 from graphport.events import Event
 from graphport.models import Assistant, Run
@@ -25,6 +26,8 @@ PAGE = 100
 async def all_assistants(engine: RunEngine) -> list[Assistant]:
     """Every assistant of a served graph, oldest first (system ones lead)."""
     found: list[Assistant] = []
+    visible = await guard.search("assistants", {"graph_id": None, "metadata": None,
+                                               "limit": PAGE, "offset": 0})  # fmt: skip
     while True:
         page, total = await engine.storage.search_assistants(
             graph_id=None,
@@ -35,6 +38,7 @@ async def all_assistants(engine: RunEngine) -> list[Assistant]:
             sort_by="created_at",
             sort_order="asc",
             graph_ids=list(engine.graphs),
+            visible=visible,
         )
         found += page
         if not page or len(found) >= total:
@@ -50,6 +54,10 @@ async def find_assistant(engine: RunEngine, assistant_id: str) -> Assistant | No
         assistant_id = str(uuid.UUID(assistant_id))
     except ValueError:
         raise errors.ValidationFailed("Invalid assistant ID: must be a UUID") from None
+    try:
+        await guard.assistant(engine.storage, assistant_id, "read")
+    except errors.NotFound:  # the auth filter hides it
+        return None
     assistant = await engine.storage.get_assistant(assistant_id)
     if assistant is None or assistant["graph_id"] not in engine.graphs:
         return None
@@ -129,30 +137,47 @@ def run_output(result: bytes) -> tuple[Any, str | None]:
     return value, None
 
 
+async def sees_thread(engine: RunEngine, thread_id: str) -> bool:
+    """Whether `threads.read` lets the current user see the thread (a context, a task's)."""
+    try:
+        await guard.thread(engine.storage, thread_id, "read")
+    except errors.NotFound:
+        return False
+    return True
+
+
 async def get_run(engine: RunEngine, thread_id: str, run_id: str) -> Run | None:
+    if not await sees_thread(engine, thread_id):
+        return None
     return await engine.storage.get_run(thread_id, run_id)
 
 
 async def runs_of(engine: RunEngine, thread_id: str, limit: int) -> list[Run]:
     """The thread's runs, newest first."""
+    if not await sees_thread(engine, thread_id):
+        return []
     return await engine.storage.list_runs(thread_id, limit=limit, offset=0, status=None)
 
 
 async def threads_of(engine: RunEngine, assistant_id: str, limit: int) -> list[str]:
     """Ids of the threads the assistant ran on last, newest first."""
-    found, _ = await engine.storage.search_threads(
-        metadata={"assistant_id": assistant_id}, limit=limit
-    )
+    metadata = {"assistant_id": assistant_id}
+    visible = await guard.search("threads", {"metadata": metadata, "limit": limit, "offset": 0})
+    found, _ = await engine.storage.search_threads(metadata=metadata, limit=limit, visible=visible)
     return [t["thread_id"] for t in found]
 
 
 async def waiting_on_interrupt(engine: RunEngine, thread_id: str) -> bool:
     """Whether the thread stopped on an interrupt nobody has answered yet."""
+    if not await sees_thread(engine, thread_id):
+        return False
     thread = await engine.storage.get_thread(thread_id)
     return bool(thread and thread.get("status") == "interrupted" and thread.get("interrupts"))
 
 
 async def thread_values(engine: RunEngine, thread_id: str) -> dict[str, Any]:
+    if not await sees_thread(engine, thread_id):
+        return {}
     thread = await engine.storage.get_thread(thread_id)
     values = (thread or {}).get("values")
     return values if isinstance(values, dict) else {}

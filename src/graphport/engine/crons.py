@@ -23,7 +23,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from croniter import croniter
 from croniter.croniter import CroniterError
 
-from graphport import errors
+from graphport import auth, errors
+from graphport.auth import guard
 from graphport.engine.prepare import RESERVED_CONFIGURABLE, RESERVED_METADATA
 from graphport.engine.runs import RunEngine
 from graphport.engine.webhook_policy import validate_webhook
@@ -216,18 +217,26 @@ class CronScheduler:
         config = dict(payload.get("config") or {})
         config["configurable"] = {**(config.get("configurable") or {}), "cron_id": cron_id}
         payload["config"] = config
+        session = auth.current()
+        if thread_id is not None:  # a cron runs on the thread: the user must see it
+            await guard.thread(self.storage, thread_id, "read")
+        value = await guard.create("crons", {
+            "payload": payload, "schedule": schedule, "cron_id": cron_id,
+            "thread_id": thread_id, "user_id": session.identity if session else None,
+            "end_time": end_time, "metadata": dict(payload.get("metadata") or {}),
+        })  # fmt: skip
         stamp = iso(now.timestamp())
         cron: Cron = {
             "cron_id": cron_id,
             "assistant_id": assistant_id,
             "thread_id": thread_id,
-            "user_id": "",  # no custom auth: the reference's anonymous user
+            "user_id": value.get("user_id") or "",  # without custom auth: anonymous
             "end_time": end_time,
             "schedule": schedule,
             "timezone": timezone,
             "payload": payload,
             "next_run_date": first.isoformat(),
-            "metadata": payload.get("metadata") or {},
+            "metadata": value.get("metadata") or {},
             "on_run_completed": (
                 None if thread_id is not None else body.get("on_run_completed") or "delete"
             ),
@@ -251,6 +260,9 @@ class CronScheduler:
         timezone = check_timezone(body.get("timezone"))
         if body.get("webhook") is not None:
             await validate_webhook(body["webhook"], self.engine.settings.webhooks)
+        value = {"payload": body, "schedule": body.get("schedule")}
+        missing = errors.NotFound(f"Cron '{cron_id}' not found")
+        await guard.cron(self.storage, cron_id, "update", value, not_found=missing)
         current = await self.storage.get_cron(cron_id)
         if current is None:
             raise errors.NotFound(f"Cron '{cron_id}' not found")

@@ -13,7 +13,8 @@ from typing import Any, cast
 from langchain_core.runnables import RunnableConfig
 from langgraph.version import __version__ as LANGGRAPH_VERSION
 
-from graphport import API_VERSION, tracing
+from graphport import API_VERSION, auth, tracing
+from graphport.auth.users import AuthUser
 from graphport.engine.executor import Prepared, command_from_json
 from graphport.graphs import Graph
 from graphport.models import Assistant, Run, Thread
@@ -121,15 +122,17 @@ def _checkpoint_of(body: dict[str, Any]) -> dict[str, Any]:
 def _server_configurable(
     assistant: Assistant, run_id: str, thread_id: str, request_id: str
 ) -> dict[str, Any]:
-    """The `configurable` keys the server sets over whatever the client sent."""
+    """The `configurable` keys the server sets over whatever the client sent; the user is the
+    request's (stored with the run, so any process executing it passes the same user)."""
+    session = auth.current()
     return {
         "run_id": run_id,
         "thread_id": thread_id,
         "graph_id": assistant["graph_id"],
         "assistant_id": assistant["assistant_id"],
-        "langgraph_auth_user": None,
-        "langgraph_auth_user_id": "",
-        "langgraph_auth_permissions": [],
+        "langgraph_auth_user": dict(session.as_dict) if session else None,
+        "langgraph_auth_user_id": session.identity if session else "",
+        "langgraph_auth_permissions": list(session.permissions) if session else [],
         "langgraph_request_id": request_id,
     }
 
@@ -236,6 +239,8 @@ def prepare(run: Run, graph: Graph, *, attempt: int, cacheable: bool) -> Prepare
                 if configurable.get(k) == context[k]:
                     configurable.pop(k, None)
         context = {k: v for k, v in context.items() if k in keys}
+    if isinstance(configurable.get("langgraph_auth_user"), dict):  # `user.identity` works too
+        configurable["langgraph_auth_user"] = AuthUser(configurable["langgraph_auth_user"])
     config["configurable"] = configurable
     config["metadata"] = {
         **config.get("metadata", {}),

@@ -8,7 +8,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from graphport import errors, serde
+from graphport import auth, errors, serde
+from graphport.auth.filters import Conditions, matches
 from graphport.bus.memory import MemoryBus
 from graphport.config import Settings
 from graphport.engine.prepare import RESERVED_CONFIGURABLE, new_run, new_run_thread
@@ -139,6 +140,7 @@ class RunEngine:
         """
         stateless = thread_id is None
         assistant_id = await self.check_run_body(body, stateless=stateless)
+        body, visible = await _authorize_run(thread_id, assistant_id, body)
         strategy = body.get("multitask_strategy") or "enqueue"
         if not stateless and strategy not in MULTITASK_STRATEGIES:
             raise errors.ValidationFailed(
@@ -149,7 +151,9 @@ class RunEngine:
         run_id, now = uuid7(), iso()
         after = body.get("after_seconds")
         created_at = iso(_timestamp(now) + after) if after else now
-        thread_id, existing, new_thread = await self._thread_for(thread_id, body, assistant, now)
+        thread_id, existing, new_thread = await self._thread_for(
+            thread_id, body, assistant, now, visible
+        )
         temporary = bool(new_thread and new_thread.get("temporary"))
         run = new_run(
             body,
@@ -184,15 +188,23 @@ class RunEngine:
         return run, done, queue
 
     async def _thread_for(
-        self, thread_id: str | None, body: dict[str, Any], assistant: Assistant, now: str
+        self,
+        thread_id: str | None,
+        body: dict[str, Any],
+        assistant: Assistant,
+        now: str,
+        visible: Conditions | None = None,
     ) -> tuple[str, Thread | None, Thread | None]:
         """The run's thread id, the thread if it exists, and the thread to create if not (a
-        stateless run's is temporary unless `on_completion` is `keep`)."""
+        stateless run's is temporary unless `on_completion` is `keep`). A thread the auth
+        filter hides is not found (and not created over)."""
         if thread_id is None:
             thread_id = uuid7()
             temporary = body.get("on_completion", "delete") != "keep"
             return thread_id, None, new_run_thread(body, assistant, thread_id, now, temporary)
         existing = await self.storage.get_thread(thread_id)
+        if existing is not None and visible and not matches(visible, existing["metadata"]):
+            raise errors.NotFound("Thread or assistant not found.")
         if existing is not None:
             return thread_id, existing, None
         if body.get("if_not_exists") != "create":
@@ -326,10 +338,14 @@ class RunEngine:
         statuses: list[str] | None = None,
         thread_id: str | None = None,
         run_ids: list[str] | None = None,
+        visible: Conditions | None = None,
     ) -> None:
-        """Cancel the runs in `statuses`, or the in-flight ones of `run_ids` on `thread_id`."""
+        """Cancel the runs in `statuses` (on threads the auth filter `visible` lets through), or
+        the in-flight ones of `run_ids` on `thread_id`."""
         if statuses is not None:
             runs = await self.storage.runs_with_status(statuses)
+            if visible:
+                runs = [r for r in runs if await self._thread_passes(r["thread_id"], visible)]
         else:
             assert thread_id is not None and run_ids is not None
             runs = [
@@ -342,6 +358,10 @@ class RunEngine:
                 raise errors.NotFound(NO_RUNS_TO_CANCEL)
         for run in runs:
             await self.cancel_run(run, action)
+
+    async def _thread_passes(self, thread_id: str, visible: Conditions) -> bool:
+        thread = await self.storage.get_thread(thread_id)
+        return thread is not None and matches(visible, thread["metadata"])
 
     async def delete(self, thread_id: str, run_id: str) -> None:
         """Delete a run and its checkpoints; an in-flight run is rolled back first."""
@@ -370,6 +390,33 @@ class RunEngine:
         task = asyncio.get_running_loop().create_task(go())
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+
+async def _authorize_run(
+    thread_id: str | None, assistant_id: str, body: dict[str, Any]
+) -> tuple[dict[str, Any], Conditions | None]:
+    """`threads.create_run` for the current user (stateless runs too, with no thread id): the
+    body with the metadata the handler stamped, and the filter the thread must pass."""
+    if auth.current() is None:
+        return body, None
+    value: dict[str, Any] = {
+        "thread_id": thread_id,
+        "assistant_id": assistant_id,
+        "run_id": None,
+        "status": "pending",
+        "metadata": dict(body.get("metadata") or {}),
+        "prevent_insert_if_inflight": body.get("multitask_strategy") == "reject",
+        "multitask_strategy": body.get("multitask_strategy") or "enqueue",
+        "if_not_exists": body.get("if_not_exists") or "reject",
+        "after_seconds": body.get("after_seconds"),
+        "kwargs": {
+            k: body.get(k)
+            for k in ("input", "command", "config", "context", "stream_mode", "webhook")
+        },
+        "action": None,
+    }
+    visible = await auth.authorize("threads", "create_run", value)
+    return {**body, "metadata": value.get("metadata") or {}}, visible
 
 
 def _timestamp(stamp: str) -> float:

@@ -16,6 +16,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.store.base import BaseStore
 
 from graphport import errors
+from graphport.auth.filters import Conditions
 from graphport.models import Assistant, Run, Thread
 
 
@@ -302,6 +303,7 @@ class Storage(abc.ABC):
         sort_by: str,
         sort_order: str,
         graph_ids: list[str] | None = None,
+        visible: Conditions | None = None,
     ) -> tuple[list[Assistant], int]:
         """A page of the matching assistants and how many match in all. `name` matches a
         case-insensitive substring; `sort_by` is assistant_id, graph_id, name (these two
@@ -316,6 +318,7 @@ class Storage(abc.ABC):
         name: str | None,
         metadata: dict[str, Any] | None,
         graph_ids: list[str] | None = None,
+        visible: Conditions | None = None,
     ) -> int:
         """How many assistants `search_assistants` would match with these filters."""
 
@@ -382,8 +385,10 @@ class Storage(abc.ABC):
         offset: int = 0,
         sort_by: str = "created_at",
         sort_order: str = "desc",
+        visible: Conditions | None = None,
     ) -> tuple[list[Thread], int]:
-        """Threads whose metadata and values contain the given top-level keys, and the total."""
+        """Threads whose metadata and values contain the given top-level keys, and the total.
+        `visible` (here and in the other searches): an auth filter on the metadata too."""
 
     @abc.abstractmethod
     async def update_thread(
@@ -442,6 +447,10 @@ class Storage(abc.ABC):
     @abc.abstractmethod
     async def get_run(self, thread_id: str, run_id: str) -> Run | None:
         """The run, or None."""
+
+    @abc.abstractmethod
+    async def get_run_thread(self, run_id: str) -> str | None:
+        """The thread id of the run, or None if it does not exist."""
 
     @abc.abstractmethod
     async def get_run_result(self, run_id: str) -> tuple[str, bytes | None] | None:
@@ -546,6 +555,7 @@ class Storage(abc.ABC):
         offset: int = 0,
         sort_by: str = "created_at",
         sort_order: str = "desc",
+        visible: Conditions | None = None,
     ) -> tuple[list[Cron], int]:
         """A page of the matching crons and how many match in all (with `limit` 0, only the
         count). `metadata` is containment, as for assistants. `sort_by` is one of

@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any, cast
 
 from graphport import errors
+from graphport.auth.filters import Conditions
 from graphport.models import Assistant, iso
 from graphport.storage.base import AssistantVersion, assistant_changes
 from graphport.storage.postgres.connection import PostgresBase, Tx
-from graphport.storage.postgres.rows import iso_of, jsonb, text_in, text_out, ts
+from graphport.storage.postgres.rows import iso_of, jsonb, text_in, text_out, ts, with_visible
 
 _COLUMNS = (
     "assistant_id, graph_id, config, context, metadata, name, created_at, updated_at, version,"
@@ -240,8 +241,10 @@ class AssistantsMixin(PostgresBase):
         sort_by: str,
         sort_order: str,
         graph_ids: list[str] | None = None,
+        visible: Conditions | None = None,
     ) -> tuple[list[Assistant], int]:
         where, args = _filters(graph_id, name, metadata, graph_ids)
+        where, args = with_visible(where, args, visible)
         order = "ASC" if sort_order.lower() == "asc" else "DESC"
         key = _SORT_KEYS[sort_by]
         async with self._transaction() as tx:
@@ -262,8 +265,10 @@ class AssistantsMixin(PostgresBase):
         name: str | None,
         metadata: dict[str, Any] | None,
         graph_ids: list[str] | None = None,
+        visible: Conditions | None = None,
     ) -> int:
         where, args = _filters(graph_id, name, metadata, graph_ids)
+        where, args = with_visible(where, args, visible)
         row = await self._fetchone(f"SELECT count(*) AS n FROM assistants WHERE {where}", args)
         return int(row["n"]) if row else 0
 

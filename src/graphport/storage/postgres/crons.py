@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from graphport import errors
+from graphport.auth.filters import Conditions
 from graphport.models import iso
 from graphport.storage.base import (
     CRON_SORT_FIELDS,
@@ -17,7 +18,7 @@ from graphport.storage.base import (
 )
 from graphport.storage.postgres.assistants import containment
 from graphport.storage.postgres.connection import PostgresBase, Tx
-from graphport.storage.postgres.rows import iso_of, jsonb, text_in, text_out
+from graphport.storage.postgres.rows import iso_of, jsonb, text_in, text_out, with_visible
 
 _COLUMNS = (
     "cron_id, assistant_id, thread_id, user_id, end_time, schedule, timezone, payload,"
@@ -150,12 +151,14 @@ class CronsMixin(PostgresBase):
         offset: int = 0,
         sort_by: str = "created_at",
         sort_order: str = "desc",
+        visible: Conditions | None = None,
     ) -> tuple[list[Cron], int]:
         if sort_by not in CRON_SORT_FIELDS:
             raise invalid_cron_sort(sort_by)
         if sort_order not in ("asc", "desc"):
             raise errors.ValidationFailed(f"Invalid sort_order: '{sort_order}'")
         where, args = _filters(assistant_id, thread_id, enabled, metadata)
+        where, args = with_visible(where, args, visible)
         # NULL is the smallest value, as in SQLite: first ascending, last descending
         nulls = "NULLS FIRST" if sort_order == "asc" else "NULLS LAST"
         order = f"{sort_by} {sort_order} {nulls}, cron_id {sort_order}"

@@ -234,6 +234,10 @@ class RunsMixin(PostgresBase):
         )
         return run_from_row(row) if row else None
 
+    async def get_run_thread(self, run_id: str) -> str | None:
+        row = await self._fetchone("SELECT thread_id FROM runs WHERE run_id = %s", (run_id,))
+        return str(row["thread_id"]) if row else None
+
     async def get_run_result(self, run_id: str) -> tuple[str, bytes | None] | None:
         row = await self._fetchone("SELECT status, result FROM runs WHERE run_id = %s", (run_id,))
         return (row["status"], row["result"]) if row else None

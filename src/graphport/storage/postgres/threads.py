@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from graphport import errors
+from graphport.auth.filters import Conditions
 from graphport.models import Thread, iso
 from graphport.storage.postgres.connection import PostgresBase, lock_thread, thread_busy
 from graphport.storage.postgres.rows import (
@@ -16,6 +17,7 @@ from graphport.storage.postgres.rows import (
     text_in,
     thread_from_row,
     ts,
+    with_visible,
 )
 
 _SORT_KEYS = {
@@ -113,8 +115,10 @@ class ThreadsMixin(PostgresBase):
         offset: int = 0,
         sort_by: str = "created_at",
         sort_order: str = "desc",
+        visible: Conditions | None = None,
     ) -> tuple[list[Thread], int]:
         where, args = _search_sql(metadata, values, status, ids)
+        where, args = with_visible(where, args, visible)
         direction = "ASC" if sort_order.lower() == "asc" else "DESC"
         order = f"{_SORT_KEYS.get(sort_by, 'created_at')} {direction}, thread_id {direction}"
         async with self._transaction() as tx:

@@ -9,10 +9,11 @@ from typing import Any, cast
 import orjson
 
 from graphport import errors
+from graphport.auth.filters import Conditions
 from graphport.models import Assistant
 from graphport.storage.base import AssistantVersion, assistant_changes
 from graphport.storage.sqlite.connection import SqliteBase
-from graphport.storage.sqlite.rows import dumps, now_iso
+from graphport.storage.sqlite.rows import dumps, now_iso, with_visible
 
 _COLUMNS = (
     "assistant_id, graph_id, config, context, metadata, name, created_at, updated_at, version,"
@@ -258,8 +259,10 @@ class AssistantsMixin(SqliteBase):
         sort_by: str,
         sort_order: str,
         graph_ids: list[str] | None = None,
+        visible: Conditions | None = None,
     ) -> tuple[list[Assistant], int]:
         where, args = _filters(graph_id, name, metadata, graph_ids)
+        where, args = with_visible(where, args, visible)
         order = "ASC" if sort_order.lower() == "asc" else "DESC"
         key = _SORT_KEYS[sort_by]
 
@@ -282,8 +285,10 @@ class AssistantsMixin(SqliteBase):
         name: str | None,
         metadata: dict[str, Any] | None,
         graph_ids: list[str] | None = None,
+        visible: Conditions | None = None,
     ) -> int:
         where, args = _filters(graph_id, name, metadata, graph_ids)
+        where, args = with_visible(where, args, visible)
 
         def op(conn: sqlite3.Connection) -> int:
             _functions(conn)

@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from graphport import errors
+from graphport.auth.filters import Conditions
 from graphport.storage.base import (
     CRON_SORT_FIELDS,
     Cron,
@@ -17,7 +18,7 @@ from graphport.storage.base import (
 )
 from graphport.storage.sqlite.assistants import contains
 from graphport.storage.sqlite.connection import SqliteBase
-from graphport.storage.sqlite.rows import dumps, now_iso
+from graphport.storage.sqlite.rows import dumps, now_iso, with_visible
 
 _COLUMNS = (
     "cron_id, assistant_id, thread_id, user_id, end_time, schedule, timezone, payload,"
@@ -162,12 +163,14 @@ class CronsMixin(SqliteBase):
         offset: int = 0,
         sort_by: str = "created_at",
         sort_order: str = "desc",
+        visible: Conditions | None = None,
     ) -> tuple[list[Cron], int]:
         if sort_by not in _SORT_KEYS:
             raise invalid_cron_sort(sort_by)
         if sort_order not in ("asc", "desc"):
             raise errors.ValidationFailed(f"Invalid sort_order: '{sort_order}'")
         where, args = _filters(assistant_id, thread_id, enabled, metadata)
+        where, args = with_visible(where, args, visible)
         order = f"{_SORT_KEYS[sort_by]} {sort_order}, cron_id {sort_order}"
 
         def op(conn: sqlite3.Connection) -> tuple[list[Cron], int]:

@@ -148,6 +148,13 @@ class RunsMixin(SqliteBase):
 
         return await self._submit(op)
 
+    async def get_run_thread(self, run_id: str) -> str | None:
+        def op(conn: sqlite3.Connection) -> str | None:
+            row = conn.execute("SELECT thread_id FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+            return str(row[0]) if row else None
+
+        return await self._submit(op)
+
     async def get_run_result(self, run_id: str) -> tuple[str, bytes | None] | None:
         def op(conn: sqlite3.Connection) -> tuple[str, bytes | None] | None:
             row = conn.execute(

@@ -7,9 +7,16 @@ import time
 from typing import Any
 
 from graphport import errors
+from graphport.auth.filters import Conditions
 from graphport.models import Thread
 from graphport.storage.sqlite.connection import SqliteBase
-from graphport.storage.sqlite.rows import THREAD_COLUMNS, dumps, now_iso, thread_from_row
+from graphport.storage.sqlite.rows import (
+    THREAD_COLUMNS,
+    dumps,
+    now_iso,
+    thread_from_row,
+    with_visible,
+)
 
 
 def _containment(column: str, filters: dict[str, Any] | None) -> tuple[list[str], list[Any]]:
@@ -100,8 +107,10 @@ class ThreadsMixin(SqliteBase):
         offset: int = 0,
         sort_by: str = "created_at",
         sort_order: str = "desc",
+        visible: Conditions | None = None,
     ) -> tuple[list[Thread], int]:
         where, args = _search_sql(metadata, values, status, ids)
+        where, args = with_visible(where, args, visible)
         order = f"{sort_by} {sort_order}, thread_id {sort_order}"
 
         def op(conn: sqlite3.Connection) -> tuple[list[Thread], int]:
