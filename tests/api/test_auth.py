@@ -21,6 +21,7 @@ from langgraph_sdk.errors import NotFoundError
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
+from tests.api.test_crons import wait_for
 from tests.conftest import Server, start_server
 
 CONFIG = Path(__file__).parent.parent / "graphs" / "langgraph-auth.json"
@@ -267,6 +268,24 @@ def test_crons_are_owned_and_carry_their_user(auth_server: Server, as_user: Any)
     assert r.status_code == 404  # no cron on a thread one cannot see
     assert alice.crons.search()[0]["schedule"] == "0 0 1 1 *"
     alice.crons.delete(cid)
+
+
+def test_a_crons_runs_carry_its_creators_identity(auth_server: Server) -> None:
+    alice = _sdk(auth_server, "alice")
+    tid = alice.threads.create()["thread_id"]
+    cron = alice.crons.create_for_thread(tid, "whoami", schedule="* * * * *", input={})
+
+    def finished() -> Any:
+        runs = alice.runs.list(tid)
+        return runs[0] if runs and runs[0]["status"] == "success" else None
+
+    try:
+        run = wait_for(finished)
+    finally:
+        alice.crons.delete(cron["cron_id"])
+    assert run["kwargs"]["config"]["configurable"]["langgraph_auth_user_id"] == "alice"
+    who = alice.threads.get_state(tid)["values"]["who"]
+    assert who["user_id"] == "alice" and who["runtime_identity"] == "alice"
 
 
 # -- store ------------------------------------------------------------------------------------

@@ -7,6 +7,6 @@ users       the user in the shapes handlers and graphs expect
 guard       the checks the HTTP layer makes per resource
 """
 
-from graphport.auth.core import Session, authorize, current
+from graphport.auth.core import Session, acting_for, authorize, current
 
-__all__ = ["Session", "authorize", "current"]
+__all__ = ["Session", "acting_for", "authorize", "current"]

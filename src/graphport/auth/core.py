@@ -12,11 +12,12 @@ Without `auth.path` there is no session and `authorize` returns at once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import dataclasses
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any
 
 import orjson
@@ -45,7 +46,7 @@ STUDIO_USER = "langgraph-studio-user"
 class Session:
     """Who is asking, for the length of one request."""
 
-    authorizer: Authorizer
+    authorizer: Authorizer | None  # None: acting for a user outside a request (a cron firing)
     user: Any  # what handlers see as ctx.user
     as_dict: AuthUser  # the same user stored with runs and given to graphs
     permissions: tuple[str, ...]
@@ -68,9 +69,24 @@ async def authorize(resource: str, action: str, value: dict[str, Any]) -> Condit
     """Run the handler for (resource, action) on `value` for the current request's user; the
     filter it returned (normalised), None if it returned none. Forbidden if it said no."""
     session = CURRENT.get()
-    if session is None:
+    if session is None or session.authorizer is None:
         return None
     return await session.authorizer.authorize(session, resource, action, value)
+
+
+@contextlib.contextmanager
+def acting_for(user_id: str | None) -> Iterator[None]:
+    """Work done later for a user (a cron's runs): the runs carry the user's identity; nothing
+    is authorized again (that happened when the work was asked for)."""
+    if not user_id:
+        yield
+        return
+    user = AuthUser(identity=user_id, display_name=user_id, is_authenticated=True, permissions=[])
+    token = CURRENT.set(Session(None, user, user, ()))
+    try:
+        yield
+    finally:
+        CURRENT.reset(token)
 
 
 class Headers(dict[bytes, bytes]):

@@ -375,12 +375,13 @@ class CronScheduler:
         # `context`, a configurable of its own would be refused as configurable + context.
         if body.get("context"):
             body = _without_cron_id(body)
-        run, done, _ = await self.engine.create_run(
-            cron["thread_id"],
-            body,
-            cast(str, None),  # no request: langgraph_request_id is null, as on the reference
-            headers={"cron_id": cron["cron_id"]},
-        )
+        with auth.acting_for(cron.get("user_id")):  # its runs carry the creator's identity
+            run, done, _ = await self.engine.create_run(
+                cron["thread_id"],
+                body,
+                cast(str, None),  # no request: langgraph_request_id is null, as on the reference
+                headers={"cron_id": cron["cron_id"]},
+            )
         self.engine.bus.forget(run["run_id"], done)
         log.info("cron %s: run %s on thread %s", cron["cron_id"], run["run_id"], run["thread_id"])
 
