@@ -11,7 +11,7 @@ import pytest
 from langgraph_sdk import get_sync_client
 from langgraph_sdk.errors import ConflictError, NotFoundError
 
-from tests.conftest import BACKEND, Server, start_server
+from tests.conftest import Server, start_server
 
 
 @pytest.fixture
@@ -124,9 +124,9 @@ def test_prune(client) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_prune_keep_latest(client, http: httpx.Client, graphport_only) -> None:  # type: ignore[no-untyped-def]
-    """keep_latest keeps each thread and its state but only its latest checkpoint: on
-    PostgreSQL (langgraph's saver prunes); on SQLite a clear 422 (the reference's dev server
-    refuses it on its in-memory runtime too). No threads: nothing to do, 200."""
+    """keep_latest keeps each thread and its state but only its latest checkpoint, on every
+    backend (the reference's dev server refuses it on its in-memory runtime). No threads:
+    nothing to do, 200."""
     assert http.post(
         "/threads/prune", json={"thread_ids": [], "strategy": "keep_latest"}
     ).json() == {"pruned_count": 0}
@@ -138,15 +138,13 @@ def test_prune_keep_latest(client, http: httpx.Client, graphport_only) -> None: 
     resp = http.post(
         "/threads/prune", json={"thread_ids": [tid, missing], "strategy": "keep_latest"}
     )
-    if BACKEND == "postgres":
-        assert resp.json() == {"pruned_count": 1}
-        history = client.threads.get_history(tid, limit=100)
-        assert len(history) == 1
-        assert history[0]["values"] == client.threads.get_state(tid)["values"]
-        assert client.threads.get_state(tid)["values"]["messages"] == ["a", "hi", "b", "hi"]
-    else:
-        assert resp.status_code == 422
-        assert "keep_latest strategy needs PostgreSQL" in resp.json()["detail"]
+    assert resp.json() == {"pruned_count": 1}
+    history = client.threads.get_history(tid, limit=100)
+    assert len(history) == 1
+    assert history[0]["values"] == client.threads.get_state(tid)["values"]
+    assert client.threads.get_state(tid)["values"]["messages"] == ["a", "hi", "b", "hi"]
+    client.runs.wait(tid, "echo", input={"messages": ["c"]})  # the thread goes on
+    assert client.threads.get_state(tid)["values"]["messages"][-2:] == ["c", "hi"]
 
 
 def test_delete_removes_runs_and_checkpoints(client, http: httpx.Client) -> None:  # type: ignore[no-untyped-def]

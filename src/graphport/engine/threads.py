@@ -239,10 +239,7 @@ class ThreadOps:
             for run in await self.storage.inflight_runs(thread_id):
                 if run["status"] == "running" and run["run_id"] not in self.worker.active:
                     self.worker.bus.cancel_elsewhere(run["run_id"], "thread deleted")
-        deleted = await self.storage.delete_thread(thread_id)
-        if deleted:
-            await self.storage.checkpointer.adelete_thread(thread_id)
-        return deleted
+        return await self.storage.delete_thread(thread_id)
 
     async def keep_latest(self, thread_ids: list[str]) -> int:
         """Prune the threads' checkpoints to the latest of each namespace (their state and
@@ -252,11 +249,8 @@ class ThreadOps:
             return 0
         try:
             await self.storage.checkpointer.aprune(existing, strategy="keep_latest")
-        except NotImplementedError:
-            raise errors.ValidationFailed(
-                "The keep_latest strategy needs PostgreSQL (graphport serve --database-url "
-                "postgresql://...): the SQLite checkpointer cannot prune checkpoints"
-            ) from None
+        except NotImplementedError as exc:  # PostgreSQL: a thread that uses a DeltaChannel
+            raise errors.ValidationFailed(str(exc)) from None
         return len(existing)
 
     async def copy(self, thread_id: str) -> Thread:

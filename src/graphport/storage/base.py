@@ -412,7 +412,9 @@ class Storage(abc.ABC):
 
     @abc.abstractmethod
     async def delete_thread(self, thread_id: str) -> bool:
-        """Delete the thread, its runs and its crons; False if it did not exist."""
+        """Delete the thread, its runs, its crons and its checkpoints (in one transaction);
+        False if it did not exist. The checkpointer stores nothing for a thread without a
+        row, so a late write of one of its runs cannot bring its state back."""
 
     @abc.abstractmethod
     async def expired_threads(self, now: float, limit: int) -> list[str]:

@@ -28,6 +28,7 @@ from graphport.storage.postgres.assistants import AssistantsMixin
 from graphport.storage.postgres.connection import PostgresBase, wrap_errors
 from graphport.storage.postgres.crons import CronsMixin
 from graphport.storage.postgres.feedback import FeedbackMixin
+from graphport.storage.postgres.guard import install_guard
 from graphport.storage.postgres.migrations import MIGRATION_LOCK, migrate
 from graphport.storage.postgres.runs import RunsMixin
 from graphport.storage.postgres.threads import ThreadsMixin
@@ -122,6 +123,8 @@ class PostgresStorage(
                     self.bus_channel = f"graphport_{row['h'][:16]}"
                 self.checkpointer = AsyncPostgresSaver(pool)
                 await self.checkpointer.setup()
+                async with pool.connection() as conn:
+                    await install_guard(conn)
                 await self._open_store(pool)
         except BaseException:
             await self.close()

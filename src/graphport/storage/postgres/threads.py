@@ -9,6 +9,7 @@ from graphport import errors
 from graphport.auth.filters import Conditions
 from graphport.models import Thread, iso
 from graphport.storage.postgres.connection import PostgresBase, lock_thread, thread_busy
+from graphport.storage.postgres.guard import delete_checkpoints
 from graphport.storage.postgres.rows import (
     THREAD_COLUMNS,
     jsonb,
@@ -193,10 +194,14 @@ class ThreadsMixin(PostgresBase):
             )
 
     async def delete_thread(self, thread_id: str) -> bool:
-        async with self._transaction(atomic=False) as tx:
-            # the thread row first (then its runs, by ON DELETE CASCADE): the lock order
+        async with self._transaction() as tx:
+            # the thread row first (then its runs, by ON DELETE CASCADE): the lock order; its
+            # checkpoints in the same transaction (see guard.py)
             cur = await tx.execute("DELETE FROM threads WHERE thread_id = %s", (thread_id,))
-            return cur.rowcount > 0
+            if cur.rowcount == 0:
+                return False
+            await delete_checkpoints(tx, thread_id)
+            return True
 
     async def expired_threads(self, now: float, limit: int) -> list[str]:
         rows = await self._fetchall(

@@ -22,6 +22,7 @@ from graphport.storage.sqlite.crons import CronsMixin
 from graphport.storage.sqlite.feedback import FeedbackMixin
 from graphport.storage.sqlite.migrations import migrate
 from graphport.storage.sqlite.runs import RunsMixin
+from graphport.storage.sqlite.saver import MemorySaver, SqliteSaver, install_guard
 from graphport.storage.sqlite.threads import ThreadsMixin
 from graphport.storage.sqlite.webhooks import WebhooksMixin
 from graphport.storage.store import StoreOptions, connect_sqlite
@@ -62,18 +63,16 @@ class SqliteStorage(
             raise self._conn.error
         await self._submit(migrate)
         if self.path == ":memory:":
-            from langgraph.checkpoint.memory import InMemorySaver
-
-            self.checkpointer = InMemorySaver()
+            self.checkpointer = MemorySaver()
         else:
             import aiosqlite
-            from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
             self._saver_conn = await aiosqlite.connect(self.path, isolation_level=None)
             await self._saver_conn.execute("PRAGMA busy_timeout=10000")
             await self._saver_conn.execute("PRAGMA synchronous=NORMAL")
-            self.checkpointer = AsyncSqliteSaver(self._saver_conn)
+            self.checkpointer = SqliteSaver(self._saver_conn)
             await self.checkpointer.setup()
+            await self._submit(install_guard)
         await self._open_store()
 
     async def _open_store(self) -> None:

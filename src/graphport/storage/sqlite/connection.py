@@ -122,6 +122,8 @@ class SqliteBase:
 
     _conn: Connection | None
     # Set by the storage class (see `Storage`).
+    path: str
+    checkpointer: Any
     shared: bool
     worker_id: str
     stale_after: float

@@ -17,6 +17,7 @@ from graphport.storage.sqlite.rows import (
     thread_from_row,
     with_visible,
 )
+from graphport.storage.sqlite.saver import delete_checkpoints
 
 
 def _containment(column: str, filters: dict[str, Any] | None) -> tuple[list[str], list[Any]]:
@@ -187,12 +188,19 @@ class ThreadsMixin(SqliteBase):
         await self._submit(op)
 
     async def delete_thread(self, thread_id: str) -> bool:
+        in_file = self.path != ":memory:"  # else the checkpoints are in an InMemorySaver
+
         def op(conn: sqlite3.Connection) -> bool:
             conn.execute("DELETE FROM runs WHERE thread_id = ?", (thread_id,))
             deleted = conn.execute("DELETE FROM threads WHERE thread_id = ?", (thread_id,))
+            if deleted.rowcount and in_file:  # in the same transaction (see saver.py)
+                delete_checkpoints(conn, thread_id)
             return deleted.rowcount > 0
 
-        return await self._submit(op)
+        deleted = await self._submit(op)
+        if deleted and not in_file:
+            await self.checkpointer.adelete_thread(thread_id)
+        return deleted
 
     async def expired_threads(self, now: float, limit: int) -> list[str]:
         def op(conn: sqlite3.Connection) -> list[str]:
