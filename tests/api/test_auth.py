@@ -378,3 +378,37 @@ def test_custom_routes_are_authenticated_when_asked_and_openapi_names_the_scheme
         assert document["security"] == [{"BearerAuth": []}]
     finally:
         server.stop()
+
+
+# -- Studio -----------------------------------------------------------------------------------
+
+
+def _studio_status(tmp_path: Path, env: dict[str, str], disable: bool = False) -> int:
+    tmp_path.mkdir()
+    config = CONFIG
+    if disable:
+        import json
+
+        raw = json.loads(CONFIG.read_text())
+        raw["auth"]["disable_studio_auth"] = True
+        raw["dependencies"] = [str(CONFIG.parent)]
+        raw["graphs"] = {
+            k: str(CONFIG.parent / v.removeprefix("./")) for k, v in raw["graphs"].items()
+        }
+        raw["auth"]["path"] = str(CONFIG.parent / "auth_graphs.py") + ":auth"
+        config = tmp_path / "langgraph.json"
+        config.write_text(json.dumps(raw))
+    server = start_server(tmp_path, config=config, extra_env=env)
+    try:
+        r = httpx.post(
+            server.url + "/threads/search", json={}, headers={"x-auth-scheme": "langsmith"}
+        )
+        return r.status_code
+    finally:
+        server.stop()
+
+
+def test_studio_requests_skip_authentication_only_under_dev(tmp_path: Path) -> None:
+    assert _studio_status(tmp_path / "dev", {"GRAPHPORT_DEV": "1"}) == 200
+    assert _studio_status(tmp_path / "serve", {"GRAPHPORT_DEV": ""}) == 401
+    assert _studio_status(tmp_path / "off", {"GRAPHPORT_DEV": "1"}, disable=True) == 401
