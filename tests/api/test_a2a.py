@@ -117,6 +117,8 @@ def test_errors(http: httpx.Client) -> None:
         "code"] == -32005  # fmt: skip
     gone = call(http, str(uuid.uuid4()), "message/send", {"message": text_message("hi")})
     assert gone["error"]["code"] == -32602
+    slash = http.post("/a2a/chat/", json={"jsonrpc": "2.0", "id": 1, "method": "foo/bar"})
+    assert slash.status_code == 200 and slash.json()["error"]["code"] == -32601
     bad = http.post("/a2a/chat", content=b"{")
     assert bad.status_code == 200 and bad.json()["error"]["code"] == -32700
 

@@ -412,3 +412,27 @@ def test_studio_requests_skip_authentication_only_under_dev(tmp_path: Path) -> N
     assert _studio_status(tmp_path / "dev", {"GRAPHPORT_DEV": "1"}) == 200
     assert _studio_status(tmp_path / "serve", {"GRAPHPORT_DEV": ""}) == 401
     assert _studio_status(tmp_path / "off", {"GRAPHPORT_DEV": "1"}, disable=True) == 401
+
+
+def test_a2a_tasks_and_contexts_of_others_are_not_found(auth_server: Server, as_user: Any) -> None:
+    # the owner filter hides the system assistants: alice's agent is her own assistant
+    aid = _sdk(auth_server, "alice").assistants.create("echo", name="alice-agent")["assistant_id"]
+    bob_aid = _sdk(auth_server, "bob").assistants.create("echo")["assistant_id"]
+
+    def call(user: str, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+        r = as_user(user).post(f"/a2a/{bob_aid if user == 'bob' else aid}", json=body)
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
+    context = str(uuid.uuid4())
+    message = {"role": "user", "messageId": "m", "contextId": context,
+               "parts": [{"kind": "data", "data": {"messages": ["a"]}}]}  # fmt: skip
+    task = call("alice", "message/send", {"message": message})["result"]
+    assert task["status"]["state"] == "completed"
+    assert call("alice", "tasks/get", {"id": task["id"]})["result"]["id"] == task["id"]
+    assert call("bob", "tasks/get", {"id": task["id"]})["error"]["code"] == -32001
+    assert "error" in call("bob", "message/send", {"message": message})
+    assert call("bob", "ListTasks", {"contextId": context})["result"]["tasks"] == []
+    again = call("alice", "message/send", {"message": message})["result"]
+    assert again["artifacts"][0]["parts"][0]["data"]["messages"] == ["a", "hi", "a", "hi"]

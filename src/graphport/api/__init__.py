@@ -122,6 +122,8 @@ A2A = [
     Route("/.well-known/agent-card.json", a2a.agent_card, methods=["GET"]),
     Route("/a2a/{assistant_id}", a2a.agent_card, methods=["GET"]),
     Route("/a2a/{assistant_id}", a2a.rpc, methods=["POST"]),
+    # clients that join the card's URL with "/" would get a 307 (which drops a POST body)
+    Route("/a2a/{assistant_id}/", a2a.rpc, methods=["POST"], include_in_schema=False),
     Route("/a2a/{assistant_id}/.well-known/agent-card.json", a2a.agent_card, methods=["GET"]),
     Route("/a2a/{assistant_id}/.well-known/agent.json", a2a.agent_card, methods=["GET"]),
 ]

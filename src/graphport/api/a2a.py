@@ -18,7 +18,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from graphport import __version__
+from graphport import __version__, errors
 from graphport.api import a2a_shapes as shapes
 from graphport.api import jsonrpc
 from graphport.api.jsonrpc import INVALID_PARAMS, METHOD_NOT_FOUND, RpcError
@@ -350,6 +350,8 @@ async def rpc(request: Request) -> Response:
             raise RpcError(METHOD_NOT_FOUND, f"Method not found: {method}")
     except RpcError as exc:
         return jsonrpc.error_response(request_id, exc)
+    except errors.GraphportError as exc:
+        return jsonrpc.error_response(request_id, jsonrpc.from_error(exc))
     if v1:
         value = shapes.to_v1(value, wrap=name == "message/send")
     return JSONResponse(jsonrpc.result(request_id, value))

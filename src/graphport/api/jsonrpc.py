@@ -26,6 +26,14 @@ class RpcError(Exception):
         self.code, self.message, self.status = code, message, status
 
 
+def from_error(exc: errors.GraphportError) -> RpcError:
+    """An error of the engine (a hidden thread, a handler's 403) as a JSON-RPC error: the
+    caller's fault is invalid params (or request, when refused), ours an internal error."""
+    if exc.status_code in (401, 403):
+        return RpcError(INVALID_REQUEST, exc.detail)
+    return RpcError(INVALID_PARAMS if exc.status_code < 500 else INTERNAL_ERROR, exc.detail)
+
+
 def result(request_id: Any, value: Any) -> dict[str, Any]:
     return {"jsonrpc": "2.0", "id": request_id, "result": value}
 

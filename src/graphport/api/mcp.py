@@ -17,7 +17,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from graphport import __version__
+from graphport import __version__, errors
 from graphport.api import jsonrpc
 from graphport.api.jsonrpc import INVALID_PARAMS, METHOD_NOT_FOUND, RpcError
 from graphport.api.responses import JSONResponse
@@ -165,6 +165,8 @@ async def post(request: Request) -> Response:
         value = await _dispatch(engine_of(request), str(method), params)
     except RpcError as exc:
         return jsonrpc.error_response(request_id, exc)
+    except errors.GraphportError as exc:
+        return jsonrpc.error_response(request_id, jsonrpc.from_error(exc))
     return JSONResponse(jsonrpc.result(request_id, value))
 
 

@@ -42,7 +42,8 @@ def describe(endpoint: Callable[..., Any], **operation: Any) -> None:
 def _walk(routes: list[BaseRoute], prefix: str = "") -> Iterator[tuple[str, Route]]:
     for route in routes:
         if isinstance(route, Route):
-            yield prefix + route.path, route
+            if route.include_in_schema:  # aliases are left out
+                yield prefix + route.path, route
         elif isinstance(route, Mount):
             yield from _walk(list(route.routes), prefix + route.path)
         elif hasattr(route, "routes"):  # graphport.http_app.Group
