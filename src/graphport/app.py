@@ -158,6 +158,7 @@ def _lifespan(
         )
         storage = open_storage(settings, load_embeddings(settings))
         storage.stale_after = settings.stale_after_seconds
+        storage.default_ttl = settings.thread_ttl.default
         await storage.open()
         bus = _bus(settings, storage)
         metrics.start(settings.jobs)
@@ -180,7 +181,9 @@ def _lifespan(
         await engine.start()
         app.state.crons = crons = CronScheduler(engine)
         crons.start()
-        sweeper = asyncio.create_task(threads.sweep_expired(settings.ttl_sweep_seconds))
+        sweeper = asyncio.create_task(
+            threads.sweep_expired(settings.ttl_sweep_seconds, settings.thread_ttl.sweep_limit)
+        )
         keep_alive = asyncio.create_task(worker.keep_alive()) if storage.shared else None
         _log_start(settings, graphs, storage, bus)
         try:

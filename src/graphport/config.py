@@ -112,10 +112,12 @@ KEYS: dict[str, Entry] = {
             "database (--database-url); remove the key"
         ),
         "uri": Refused("graphport keeps checkpoints in its own database (--database-url)"),
-        "ttl": Refused(
-            "thread TTLs from langgraph.json are not served yet; remove the key and give "
-            "threads a `ttl` when creating them"
-        ),
+        "ttl": {  # engine/threads.py sweeps, storage/base.py's thread_expiry
+            "strategy": SERVED,
+            "default_ttl": SERVED,
+            "sweep_interval_minutes": SERVED,
+            "sweep_limit": SERVED,
+        },
         "serde": Refused(
             "graphport serialises checkpoints with langgraph's default serde; remove the key"
         ),
@@ -229,6 +231,23 @@ class StoreTTL:
 
 
 @dataclasses.dataclass(frozen=True)
+class ThreadTTL:
+    """`checkpointer.ttl` (minutes): what happens to threads once their TTL has passed."""
+
+    strategy: str = "delete"  # or "keep_latest": prune to the latest checkpoint, keep the thread
+    default_ttl: float | None = None  # for threads created without a ttl; None: never expire
+    sweep_interval_minutes: float | None = None  # None: GRAPHPORT_TTL_SWEEP_SECONDS (60 s)
+    sweep_limit: int = 10_000  # threads handled per sweep
+
+    @property
+    def default(self) -> dict[str, Any] | None:
+        """The TTL a thread created without one gets (as a thread's `ttl` is stored)."""
+        if self.default_ttl is None:
+            return None
+        return {"strategy": self.strategy, "ttl": self.default_ttl}
+
+
+@dataclasses.dataclass(frozen=True)
 class StoreSettings:
     index: StoreIndex | None = None
     ttl: StoreTTL = StoreTTL()
@@ -251,6 +270,7 @@ class Settings:
     stream_retention: float = 600.0  # seconds a resumable run's events are kept after it ends
     stream_max_events: int = 10_000  # events kept per resumable run (oldest dropped first)
     ttl_sweep_seconds: float = 60.0  # how often expired threads are looked for
+    thread_ttl: ThreadTTL = ThreadTTL()  # checkpointer.ttl
     # Several processes on one PostgreSQL database (production mode)
     redis_url: str = ""  # the bus between processes: Redis pub/sub instead of LISTEN/NOTIFY
     workers: int = 1  # server processes started by `graphport serve` on this machine
@@ -402,6 +422,34 @@ def parse_store(raw: Any) -> StoreSettings:
     return StoreSettings(index=index, ttl=ttl)
 
 
+def parse_thread_ttl(raw: Any) -> ThreadTTL:
+    """`checkpointer.ttl` of langgraph.json."""
+    if raw is None:
+        return ThreadTTL()
+    if not isinstance(raw, dict):
+        raise ConfigError(f"checkpointer.ttl must be an object, got {raw!r}")
+    strategy = raw.get("strategy") or "delete"
+    if strategy not in ("delete", "keep_latest"):
+        raise ConfigError(
+            f"checkpointer.ttl.strategy must be 'delete' or 'keep_latest', got {strategy!r}"
+        )
+    default_ttl = raw.get("default_ttl")
+    sweep = raw.get("sweep_interval_minutes")
+    limit = raw.get("sweep_limit")
+    return ThreadTTL(
+        strategy=strategy,
+        default_ttl=None
+        if default_ttl is None
+        else float(_positive(default_ttl, "checkpointer.ttl.default_ttl (minutes)")),
+        sweep_interval_minutes=None
+        if sweep is None
+        else float(_positive(sweep, "checkpointer.ttl.sweep_interval_minutes")),
+        sweep_limit=ThreadTTL.sweep_limit
+        if limit is None
+        else int(_positive(limit, "checkpointer.ttl.sweep_limit", integer=True)),
+    )
+
+
 def parse_ui(raw: Any, ui_config: Any) -> tuple[dict[str, str], dict[str, Any]]:
     """`ui` (graph id -> a .tsx/.jsx file, relative to langgraph.json) and `ui_config`
     (`shared`: packages the host page provides, left out of the bundles)."""
@@ -452,6 +500,10 @@ def load_settings(
     notes = check_keys(raw)
     ui, ui_config = parse_ui(raw.get("ui"), raw.get("ui_config"))
 
+    thread_ttl = parse_thread_ttl((raw.get("checkpointer") or {}).get("ttl"))
+    sweep_seconds = float(_env("TTL_SWEEP_SECONDS", 60.0))
+    if thread_ttl.sweep_interval_minutes is not None and _env("TTL_SWEEP_SECONDS", None) is None:
+        sweep_seconds = thread_ttl.sweep_interval_minutes * 60
     db = database_url if database_url is not None else _env("DATABASE_URL", "")
     if not db:
         db = str(config_path.parent / ".graphport" / "graphport.sqlite")
@@ -470,7 +522,8 @@ def load_settings(
         feedback_ttl=float(_env("FEEDBACK_TTL_SECONDS", 7 * 86400.0)),
         stream_retention=float(_env("STREAM_RETENTION_SECONDS", 600.0)),
         stream_max_events=int(_env("STREAM_MAX_EVENTS", 10_000)),
-        ttl_sweep_seconds=float(_env("TTL_SWEEP_SECONDS", 60.0)),
+        ttl_sweep_seconds=sweep_seconds,
+        thread_ttl=thread_ttl,
         redis_url=redis_url if redis_url is not None else str(_env("REDIS_URL", "")),
         workers=max(1, int(workers if workers is not None else _env("WORKERS", 1))),
         sqlite_shared=_env("SQLITE_SHARED", "") not in ("", "0", "false"),

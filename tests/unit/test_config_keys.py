@@ -65,7 +65,6 @@ def test_unknown_keys_are_warned_about_with_the_closest_known_one(raw: Any, line
         ({"auth": {"cache": {"ttl_seconds": 60}}}, "'auth.cache' is not served by graphport"),
         ({"auth": {"allow_langsmith_api_keys": True}}, "'auth.allow_langsmith_api_keys' is not"),
         ({"checkpointer": {"backend": "mongo"}}, "'checkpointer.backend' is not served"),
-        ({"checkpointer": {"ttl": {"strategy": "delete"}}}, "'checkpointer.ttl' is not served"),
         ({"store": {"path": "./s.py:store"}}, "'store.path' is not served by"),
         ({"encryption": {"path": "./e.py:enc"}}, "'encryption' is not served"),
         ({"http": "yes"}, "'http' must be an object"),

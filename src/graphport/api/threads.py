@@ -18,6 +18,7 @@ from graphport.auth import guard
 from graphport.engine.threads import ThreadOps
 from graphport.events import Event
 from graphport.models import THREAD_SORT_FIELDS, Thread, iso, uuid7
+from graphport.storage.base import TTL_STRATEGIES
 
 THREAD_FIELDS = frozenset(
     {"thread_id", "created_at", "updated_at", "state_updated_at", "metadata", "config",
@@ -48,10 +49,15 @@ def _ttl(body: dict[str, Any]) -> dict[str, Any] | None:
     if isinstance(ttl, int | float) and not isinstance(ttl, bool):
         ttl = {"ttl": ttl, "strategy": "delete"}
     if not isinstance(ttl, dict) or not isinstance(ttl.get("ttl"), int | float):
-        raise errors.ValidationFailed('ttl must be {"ttl": <minutes>, "strategy": "delete"}')
-    if ttl.get("strategy", "delete") != "delete":
-        raise errors.ValidationFailed("Only the 'delete' TTL strategy is supported")
-    return {"strategy": "delete", "ttl": ttl["ttl"]}
+        raise errors.ValidationFailed(
+            'ttl must be {"ttl": <minutes>, "strategy": "delete" | "keep_latest"}'
+        )
+    strategy = ttl.get("strategy") or "delete"
+    if strategy not in TTL_STRATEGIES:
+        raise errors.ValidationFailed(
+            f"Invalid thread TTL strategy: {strategy}. Expected one of {list(TTL_STRATEGIES)}"
+        )
+    return {"strategy": strategy, "ttl": ttl["ttl"]}
 
 
 def _select(items: list[Thread], select: list[str] | None) -> list[Any]:

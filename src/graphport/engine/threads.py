@@ -277,16 +277,29 @@ class ThreadOps:
         )
         return await self.require(new_id)
 
-    async def sweep_expired(self, interval: float) -> None:
-        """Delete threads whose TTL has passed, every `interval` seconds, until cancelled."""
+    async def sweep_expired(self, interval: float, limit: int = 10_000) -> None:
+        """Every `interval` seconds until cancelled, act on up to `limit` threads whose TTL has
+        passed: delete them, or (`keep_latest`) prune them to their latest checkpoint and
+        start their TTL again. A busy thread waits for the next sweep."""
         while True:
             try:
-                for thread_id in await self.storage.expired_threads(time.time(), 1000):
-                    await self.delete(thread_id)
-                    log.info("thread %s expired and was deleted", thread_id)
+                await self.sweep_once(limit)
             except Exception:
                 log.exception("sweeping expired threads failed")
             await asyncio.sleep(interval)
+
+    async def sweep_once(self, limit: int) -> tuple[int, int]:
+        """One sweep: (threads deleted, threads pruned)."""
+        deleted = pruned = 0
+        for thread_id, strategy in await self.storage.expired_threads(time.time(), limit):
+            if strategy == "keep_latest":
+                pruned += await self.keep_latest([thread_id])
+                await self.storage.renew_ttl(thread_id, time.time())
+            elif await self.delete(thread_id):
+                deleted += 1
+        if deleted or pruned:
+            log.info("TTL sweep: %d thread(s) deleted, %d pruned to their latest", deleted, pruned)
+        return deleted, pruned
 
 
 def _state_update(update: dict[str, Any]) -> StateUpdate:

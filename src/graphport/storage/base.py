@@ -19,6 +19,19 @@ from graphport import errors
 from graphport.auth.filters import Conditions
 from graphport.models import Assistant, Run, Thread
 
+TTL_STRATEGIES = ("delete", "keep_latest")
+
+
+def thread_expiry(
+    ttl: dict[str, Any] | None, default: dict[str, Any] | None, now: float
+) -> tuple[dict[str, Any] | None, float | None]:
+    """A new thread's TTL (`{"strategy", "ttl": minutes}`) and the epoch second it expires at:
+    its own, else the server's default (`checkpointer.ttl` of langgraph.json), else none."""
+    chosen = ttl or default
+    if not chosen:
+        return None, None
+    return chosen, now + float(chosen["ttl"]) * 60
+
 
 @dataclass
 class RunFinish:
@@ -241,6 +254,9 @@ class Storage(abc.ABC):
     worker_id: str = ""
     # Seconds without a heartbeat after which a process is considered dead.
     stale_after: float = 10.0
+    # The TTL of threads created without one (`checkpointer.ttl.default_ttl`); temporary
+    # threads never get it.
+    default_ttl: dict[str, Any] | None = None
 
     checkpointer: BaseCheckpointSaver[str]
     store: BaseStore
@@ -367,7 +383,8 @@ class Storage(abc.ABC):
         self, thread: Thread, *, if_exists: str, ttl: dict[str, Any] | None
     ) -> Thread:
         """Insert the thread; if it exists, return it (`do_nothing`) or raise Conflict (`raise`).
-        `ttl` = {"strategy": "delete", "ttl": minutes} makes it expire."""
+        `ttl` = {"strategy": "delete" | "keep_latest", "ttl": minutes} makes it expire that
+        long after; None: `default_ttl` (see `thread_expiry`)."""
 
     @abc.abstractmethod
     async def get_thread(self, thread_id: str) -> Thread | None:
@@ -417,8 +434,13 @@ class Storage(abc.ABC):
         row, so a late write of one of its runs cannot bring its state back."""
 
     @abc.abstractmethod
-    async def expired_threads(self, now: float, limit: int) -> list[str]:
-        """Ids of threads whose TTL has passed and that are not busy."""
+    async def expired_threads(self, now: float, limit: int) -> list[tuple[str, str]]:
+        """(id, TTL strategy) of the threads whose TTL has passed and that are not busy,
+        soonest expired first."""
+
+    @abc.abstractmethod
+    async def renew_ttl(self, thread_id: str, now: float) -> None:
+        """Start the thread's TTL again from `now` (after `keep_latest` pruned it)."""
 
     # -- runs --------------------------------------------------------------------------------
 
@@ -432,8 +454,9 @@ class Storage(abc.ABC):
         reject_if_busy: bool = False,
         thread_metadata: dict[str, Any] | None = None,
     ) -> bool:
-        """Insert `run` (creating `thread` first when given) in one transaction; the thread
-        becomes busy and `thread_metadata` is merged into its metadata.
+        """Insert `run` (creating `thread` first when given, with `default_ttl` unless it is
+        temporary) in one transaction; the thread becomes busy and `thread_metadata` is merged
+        into its metadata.
 
         With `reject_if_busy`, raise Conflict (the reference's 409) if the thread has a pending or
         running run. With `claim`, the run is marked running at once if its thread has no other

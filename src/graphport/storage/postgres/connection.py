@@ -60,6 +60,7 @@ class PostgresBase:
     # Set by the storage class (see `Storage`).
     worker_id: str
     stale_after: float
+    default_ttl: dict[str, Any] | None
 
     @contextlib.asynccontextmanager
     async def _transaction(self, *, atomic: bool = True) -> AsyncIterator[Tx]:

@@ -19,7 +19,7 @@ from typing import Any
 
 from graphport import errors
 from graphport.models import Run, Thread, iso
-from graphport.storage.base import ClaimResult, QueueEntry, RunFinish
+from graphport.storage.base import ClaimResult, QueueEntry, RunFinish, thread_expiry
 from graphport.storage.postgres.connection import (
     PostgresBase,
     Tx,
@@ -134,20 +134,27 @@ class RunsMixin(PostgresBase):
         due = _due_of(run)
         async with self._transaction() as tx:
             if thread is not None:
+                temporary = bool(thread.get("temporary"))
+                ttl, expires = thread_expiry(
+                    None, None if temporary else self.default_ttl, time.time()
+                )
                 # a new row is invisible to others until commit: it is as good as locked
                 cur = await tx.execute(
                     "INSERT INTO threads (thread_id, status, metadata, config, temporary,"
-                    " created_at, updated_at, state_updated_at)"
-                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (thread_id) DO NOTHING",
+                    " created_at, updated_at, state_updated_at, ttl, expires_at)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                    " ON CONFLICT (thread_id) DO NOTHING",
                     (
                         thread["thread_id"],
                         thread["status"],
                         jsonb(merge_patch(thread["metadata"], thread_metadata or {})),
                         jsonb(thread["config"]),
-                        bool(thread.get("temporary")),
+                        temporary,
                         ts(thread["created_at"]),
                         ts(thread["updated_at"]),
                         ts(thread["state_updated_at"]),
+                        jsonb_or_null(ttl),
+                        expires,
                     ),
                 )
                 if cur.rowcount == 0:

@@ -8,6 +8,7 @@ from typing import Any
 from graphport import errors
 from graphport.auth.filters import Conditions
 from graphport.models import Thread, iso
+from graphport.storage.base import thread_expiry
 from graphport.storage.postgres.connection import PostgresBase, lock_thread, thread_busy
 from graphport.storage.postgres.guard import delete_checkpoints
 from graphport.storage.postgres.rows import (
@@ -70,7 +71,7 @@ class ThreadsMixin(PostgresBase):
         self, thread: Thread, *, if_exists: str, ttl: dict[str, Any] | None
     ) -> Thread:
         t = thread
-        expires = time.time() + float(ttl["ttl"]) * 60 if ttl else None
+        ttl, expires = thread_expiry(ttl, self.default_ttl, time.time())
         async with self._transaction() as tx:
             cur = await tx.execute(
                 "INSERT INTO threads (thread_id, status, metadata, config, created_at,"
@@ -203,10 +204,19 @@ class ThreadsMixin(PostgresBase):
             await delete_checkpoints(tx, thread_id)
             return True
 
-    async def expired_threads(self, now: float, limit: int) -> list[str]:
+    async def expired_threads(self, now: float, limit: int) -> list[tuple[str, str]]:
         rows = await self._fetchall(
-            "SELECT thread_id FROM threads WHERE expires_at IS NOT NULL AND expires_at <= %s"
+            "SELECT thread_id, coalesce(ttl ->> 'strategy', 'delete') AS strategy FROM threads"
+            " WHERE expires_at IS NOT NULL AND expires_at <= %s"
             " AND status != 'busy' ORDER BY expires_at LIMIT %s",
             (now, limit),
         )
-        return [r["thread_id"] for r in rows]
+        return [(r["thread_id"], r["strategy"]) for r in rows]
+
+    async def renew_ttl(self, thread_id: str, now: float) -> None:
+        async with self._transaction(atomic=False) as tx:
+            await tx.execute(
+                "UPDATE threads SET expires_at = %s + (ttl ->> 'ttl')::float8 * 60"
+                " WHERE thread_id = %s AND ttl IS NOT NULL",
+                (now, thread_id),
+            )

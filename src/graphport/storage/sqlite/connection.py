@@ -124,6 +124,7 @@ class SqliteBase:
     # Set by the storage class (see `Storage`).
     path: str
     checkpointer: Any
+    default_ttl: dict[str, Any] | None
     shared: bool
     worker_id: str
     stale_after: float

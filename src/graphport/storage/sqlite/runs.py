@@ -11,7 +11,7 @@ from typing import Any
 
 from graphport import errors
 from graphport.models import Run, Thread
-from graphport.storage.base import ClaimResult, QueueEntry, RunFinish
+from graphport.storage.base import ClaimResult, QueueEntry, RunFinish, thread_expiry
 from graphport.storage.sqlite.connection import SqliteBase, owner_silent
 from graphport.storage.sqlite.rows import (
     RUN_COLUMNS,
@@ -48,22 +48,27 @@ class RunsMixin(SqliteBase):
         due = due_of(run)
         thread_row = None
         if thread is not None:
+            temporary = bool(thread.get("temporary"))
+            ttl, expires = thread_expiry(None, None if temporary else self.default_ttl, time.time())
             thread_row = (
                 thread["thread_id"],
                 thread["status"],
                 dumps(thread["metadata"]),
                 dumps(thread["config"]),
-                int(bool(thread.get("temporary"))),
+                int(temporary),
                 thread["created_at"],
                 thread["updated_at"],
                 thread["state_updated_at"],
+                dumps(ttl) if ttl else None,
+                expires,
             )
 
         def op(conn: sqlite3.Connection) -> bool:
             if thread_row is not None:
                 conn.execute(
                     "INSERT INTO threads (thread_id, status, metadata, config, temporary,"
-                    " created_at, updated_at, state_updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    " created_at, updated_at, state_updated_at, ttl, expires_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     thread_row,
                 )
             busy = (

@@ -9,6 +9,7 @@ from typing import Any
 from graphport import errors
 from graphport.auth.filters import Conditions
 from graphport.models import Thread
+from graphport.storage.base import thread_expiry
 from graphport.storage.sqlite.connection import SqliteBase
 from graphport.storage.sqlite.rows import (
     THREAD_COLUMNS,
@@ -58,7 +59,7 @@ class ThreadsMixin(SqliteBase):
         self, thread: Thread, *, if_exists: str, ttl: dict[str, Any] | None
     ) -> Thread:
         t = thread
-        expires = time.time() + float(ttl["ttl"]) * 60 if ttl else None
+        ttl, expires = thread_expiry(ttl, self.default_ttl, time.time())
 
         def op(conn: sqlite3.Connection) -> Thread:
             row = conn.execute(
@@ -202,13 +203,23 @@ class ThreadsMixin(SqliteBase):
             await self.checkpointer.adelete_thread(thread_id)
         return deleted
 
-    async def expired_threads(self, now: float, limit: int) -> list[str]:
-        def op(conn: sqlite3.Connection) -> list[str]:
+    async def expired_threads(self, now: float, limit: int) -> list[tuple[str, str]]:
+        def op(conn: sqlite3.Connection) -> list[tuple[str, str]]:
             rows = conn.execute(
-                "SELECT thread_id FROM threads WHERE expires_at IS NOT NULL AND expires_at <= ?"
+                "SELECT thread_id, coalesce(ttl ->> '$.strategy', 'delete') FROM threads"
+                " WHERE expires_at IS NOT NULL AND expires_at <= ?"
                 " AND status != 'busy' ORDER BY expires_at LIMIT ?",
                 (now, limit),
             ).fetchall()
-            return [r[0] for r in rows]
+            return [(r[0], r[1]) for r in rows]
 
         return await self._submit(op)
+
+    async def renew_ttl(self, thread_id: str, now: float) -> None:
+        await self._submit(
+            lambda conn: conn.execute(
+                "UPDATE threads SET expires_at = ? + (ttl ->> '$.ttl') * 60"
+                " WHERE thread_id = ? AND ttl IS NOT NULL",
+                (now, thread_id),
+            )
+        )
