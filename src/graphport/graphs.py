@@ -209,6 +209,22 @@ def _import_or_explain(module_spec: str, base_dir: Path, cache: dict[str, Any], 
         raise import_failure(where, module_spec, exc) from exc
 
 
+def import_checked(
+    spec: Any, base_dir: Path, where: str, kind: type, example: str, what: str
+) -> Any:
+    """The object `where` (a langgraph.json key) names as `./file.py:var` or `pkg.module:var`,
+    which must be a `kind` (`what`, in the error)."""
+    if not isinstance(spec, str) or ":" not in spec:
+        raise ConfigError(
+            f"{where} must name {what} as './{example}.py:{example}' or "
+            f"'package.module:{example}', got {spec!r}"
+        )
+    found = import_object(spec, base_dir, where)
+    if not isinstance(found, kind):
+        raise ConfigError(f"{where} {spec!r} is a {type(found).__name__}, not {what}")
+    return found
+
+
 def import_object(spec: str, base_dir: Path, where: str) -> Any:
     """The variable named by `./file.py:var` or `pkg.module:var` (for `http.app`)."""
     module_spec, _, attr = spec.rpartition(":")

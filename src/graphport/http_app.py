@@ -72,20 +72,14 @@ def group(routes: Sequence[BaseRoute], middleware: Sequence[Middleware]) -> list
 
 def load_custom_app(settings: Settings) -> Starlette | None:
     """Import `http.app` (after the graphs: `dependencies` are on sys.path by then)."""
-    from graphport.graphs import import_object
+    from graphport.graphs import import_checked
 
     spec = settings.http.get("app")
     if spec is None:
         return None
-    if not isinstance(spec, str) or ":" not in spec:
-        raise ConfigError(
-            f"http.app must name an app as './file.py:app' or 'package.module:app', got {spec!r}"
-        )
-    app = import_object(spec, settings.base_dir, "http.app")
-    if not isinstance(app, Starlette):  # FastAPI is a Starlette
-        raise ConfigError(
-            f"http.app {spec!r} is a {type(app).__name__}, not a Starlette or FastAPI app"
-        )
+    app: Starlette = import_checked(
+        spec, settings.base_dir, "http.app", Starlette, "app", "a Starlette or FastAPI app"
+    )  # FastAPI is a Starlette
     if getattr(app.router, "on_startup", None) or getattr(app.router, "on_shutdown", None):
         raise ConfigError(
             f"http.app {spec!r} uses on_startup/on_shutdown handlers; give it a lifespan instead"

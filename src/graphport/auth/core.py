@@ -284,19 +284,12 @@ def _parse_json(raw: bytes) -> Any:
 
 def load_authorizer(settings: Settings) -> Authorizer | None:
     """The `auth.path` object of langgraph.json, checked; None without one."""
-    from graphport.graphs import import_object
+    from graphport.graphs import import_checked
 
     spec = settings.auth.get("path")
     if spec is None:
         return None
-    if not isinstance(spec, str) or ":" not in spec:
-        raise ConfigError(
-            f"auth.path must name an Auth object as './auth.py:auth' or 'package.module:auth', "
-            f"got {spec!r}"
-        )
-    auth = import_object(spec, settings.base_dir, "auth.path")
-    if not isinstance(auth, Auth):
-        raise ConfigError(
-            f"auth.path {spec!r} is a {type(auth).__name__}, not a langgraph_sdk.Auth object"
-        )
+    auth: Auth = import_checked(
+        spec, settings.base_dir, "auth.path", Auth, "auth", "a langgraph_sdk.Auth object"
+    )
     return Authorizer(auth, settings)

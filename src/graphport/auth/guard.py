@@ -4,12 +4,31 @@ resource does not pass it. Searches pass the filter to storage instead (`visible
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from graphport import errors
 from graphport.auth.core import authorize, current
 from graphport.auth.filters import Conditions, matches
 from graphport.storage import Storage
+
+
+async def _one(
+    resource: str,
+    key: str,
+    resource_id: str,
+    action: str,
+    value: dict[str, Any] | None,
+    fetch: Callable[[str], Awaitable[Mapping[str, Any] | None]],
+    not_found: Exception,
+) -> None:
+    if current() is None:
+        return
+    visible = await authorize(resource, action, {key: resource_id, **(value or {})})
+    if visible:
+        found = await fetch(resource_id)
+        if found is not None and not matches(visible, found.get("metadata") or {}):
+            raise not_found
 
 
 async def thread(
@@ -21,13 +40,8 @@ async def thread(
     not_found: Exception | None = None,
 ) -> None:
     """`threads.<action>` on one thread (a run's routes go through their thread)."""
-    if current() is None:
-        return
-    visible = await authorize("threads", action, {"thread_id": thread_id, **(value or {})})
-    if visible:
-        found = await storage.get_thread(thread_id)
-        if found is not None and not matches(visible, found["metadata"]):
-            raise not_found or errors.thread_not_found(thread_id)
+    hidden = not_found or errors.thread_not_found(thread_id)
+    await _one("threads", "thread_id", thread_id, action, value, storage.get_thread, hidden)
 
 
 async def assistant(
@@ -38,13 +52,9 @@ async def assistant(
     *,
     not_found: Exception | None = None,
 ) -> None:
-    if current() is None:
-        return
-    visible = await authorize("assistants", action, {"assistant_id": assistant_id, **(value or {})})
-    if visible:
-        found = await storage.get_assistant(assistant_id)
-        if found is not None and not matches(visible, found["metadata"]):
-            raise not_found or errors.NotFound()
+    hidden = not_found or errors.NotFound()
+    fetch = storage.get_assistant
+    await _one("assistants", "assistant_id", assistant_id, action, value, fetch, hidden)
 
 
 async def cron(
@@ -55,13 +65,8 @@ async def cron(
     *,
     not_found: Exception | None = None,
 ) -> None:
-    if current() is None:
-        return
-    visible = await authorize("crons", action, {"cron_id": cron_id, **(value or {})})
-    if visible:
-        found = await storage.get_cron(cron_id)
-        if found is not None and not matches(visible, found.get("metadata") or {}):
-            raise not_found or errors.NotFound()
+    hidden = not_found or errors.NotFound()
+    await _one("crons", "cron_id", cron_id, action, value, storage.get_cron, hidden)
 
 
 async def search(resource: str, value: dict[str, Any]) -> Conditions | None:

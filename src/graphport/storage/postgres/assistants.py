@@ -10,7 +10,8 @@ from graphport.auth.filters import Conditions
 from graphport.models import Assistant, iso
 from graphport.storage.base import AssistantVersion, assistant_changes
 from graphport.storage.postgres.connection import PostgresBase, Tx
-from graphport.storage.postgres.rows import iso_of, jsonb, text_in, text_out, ts, with_visible
+from graphport.storage.postgres.rows import iso_of, jsonb, text_in, text_out, ts, visible_sql
+from graphport.storage.where import narrow
 
 _COLUMNS = (
     "assistant_id, graph_id, config, context, metadata, name, created_at, updated_at, version,"
@@ -244,7 +245,7 @@ class AssistantsMixin(PostgresBase):
         visible: Conditions | None = None,
     ) -> tuple[list[Assistant], int]:
         where, args = _filters(graph_id, name, metadata, graph_ids)
-        where, args = with_visible(where, args, visible)
+        where, args = narrow(where, args, visible_sql("metadata", visible))
         order = "ASC" if sort_order.lower() == "asc" else "DESC"
         key = _SORT_KEYS[sort_by]
         async with self._transaction() as tx:
@@ -268,7 +269,7 @@ class AssistantsMixin(PostgresBase):
         visible: Conditions | None = None,
     ) -> int:
         where, args = _filters(graph_id, name, metadata, graph_ids)
-        where, args = with_visible(where, args, visible)
+        where, args = narrow(where, args, visible_sql("metadata", visible))
         row = await self._fetchone(f"SELECT count(*) AS n FROM assistants WHERE {where}", args)
         return int(row["n"]) if row else 0
 

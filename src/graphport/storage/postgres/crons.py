@@ -18,7 +18,8 @@ from graphport.storage.base import (
 )
 from graphport.storage.postgres.assistants import containment
 from graphport.storage.postgres.connection import PostgresBase, Tx
-from graphport.storage.postgres.rows import iso_of, jsonb, text_in, text_out, with_visible
+from graphport.storage.postgres.rows import iso_of, jsonb, text_in, text_out, visible_sql
+from graphport.storage.where import narrow
 
 _COLUMNS = (
     "cron_id, assistant_id, thread_id, user_id, end_time, schedule, timezone, payload,"
@@ -158,7 +159,7 @@ class CronsMixin(PostgresBase):
         if sort_order not in ("asc", "desc"):
             raise errors.ValidationFailed(f"Invalid sort_order: '{sort_order}'")
         where, args = _filters(assistant_id, thread_id, enabled, metadata)
-        where, args = with_visible(where, args, visible)
+        where, args = narrow(where, args, visible_sql("metadata", visible))
         # NULL is the smallest value, as in SQLite: first ascending, last descending
         nulls = "NULLS FIRST" if sort_order == "asc" else "NULLS LAST"
         order = f"{sort_by} {sort_order} {nulls}, cron_id {sort_order}"

@@ -19,8 +19,9 @@ from graphport.storage.postgres.rows import (
     text_in,
     thread_from_row,
     ts,
-    with_visible,
+    visible_sql,
 )
+from graphport.storage.where import narrow
 
 _SORT_KEYS = {
     "thread_id": "thread_id",
@@ -120,7 +121,7 @@ class ThreadsMixin(PostgresBase):
         visible: Conditions | None = None,
     ) -> tuple[list[Thread], int]:
         where, args = _search_sql(metadata, values, status, ids)
-        where, args = with_visible(where, args, visible)
+        where, args = narrow(where, args, visible_sql("metadata", visible))
         direction = "ASC" if sort_order.lower() == "asc" else "DESC"
         order = f"{_SORT_KEYS.get(sort_by, 'created_at')} {direction}, thread_id {direction}"
         async with self._transaction() as tx:

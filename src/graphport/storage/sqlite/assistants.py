@@ -13,7 +13,8 @@ from graphport.auth.filters import Conditions
 from graphport.models import Assistant
 from graphport.storage.base import AssistantVersion, assistant_changes
 from graphport.storage.sqlite.connection import SqliteBase
-from graphport.storage.sqlite.rows import dumps, now_iso, with_visible
+from graphport.storage.sqlite.rows import dumps, now_iso, visible_sql
+from graphport.storage.where import narrow
 
 _COLUMNS = (
     "assistant_id, graph_id, config, context, metadata, name, created_at, updated_at, version,"
@@ -262,7 +263,7 @@ class AssistantsMixin(SqliteBase):
         visible: Conditions | None = None,
     ) -> tuple[list[Assistant], int]:
         where, args = _filters(graph_id, name, metadata, graph_ids)
-        where, args = with_visible(where, args, visible)
+        where, args = narrow(where, args, visible_sql("metadata", visible))
         order = "ASC" if sort_order.lower() == "asc" else "DESC"
         key = _SORT_KEYS[sort_by]
 
@@ -288,7 +289,7 @@ class AssistantsMixin(SqliteBase):
         visible: Conditions | None = None,
     ) -> int:
         where, args = _filters(graph_id, name, metadata, graph_ids)
-        where, args = with_visible(where, args, visible)
+        where, args = narrow(where, args, visible_sql("metadata", visible))
 
         def op(conn: sqlite3.Connection) -> int:
             _functions(conn)

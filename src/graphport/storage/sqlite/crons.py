@@ -18,7 +18,8 @@ from graphport.storage.base import (
 )
 from graphport.storage.sqlite.assistants import contains
 from graphport.storage.sqlite.connection import SqliteBase
-from graphport.storage.sqlite.rows import dumps, now_iso, with_visible
+from graphport.storage.sqlite.rows import dumps, now_iso, visible_sql
+from graphport.storage.where import narrow
 
 _COLUMNS = (
     "cron_id, assistant_id, thread_id, user_id, end_time, schedule, timezone, payload,"
@@ -170,7 +171,7 @@ class CronsMixin(SqliteBase):
         if sort_order not in ("asc", "desc"):
             raise errors.ValidationFailed(f"Invalid sort_order: '{sort_order}'")
         where, args = _filters(assistant_id, thread_id, enabled, metadata)
-        where, args = with_visible(where, args, visible)
+        where, args = narrow(where, args, visible_sql("metadata", visible))
         order = f"{_SORT_KEYS[sort_by]} {sort_order}, cron_id {sort_order}"
 
         def op(conn: sqlite3.Connection) -> tuple[list[Cron], int]:

@@ -79,16 +79,6 @@ def visible_sql(column: str, visible: Conditions | None) -> tuple[list[str], lis
     return where, args
 
 
-def with_visible(
-    where: str, args: list[Any], visible: Conditions | None, column: str = "metadata"
-) -> tuple[str, list[Any]]:
-    """A WHERE clause narrowed to what the auth filter lets the user see."""
-    more, more_args = visible_sql(column, visible)
-    if not more:
-        return where, args
-    return " AND ".join([where, *more]), [*args, *more_args]
-
-
 def now_iso() -> str:
     return iso()
 

@@ -16,9 +16,10 @@ from graphport.storage.sqlite.rows import (
     dumps,
     now_iso,
     thread_from_row,
-    with_visible,
+    visible_sql,
 )
 from graphport.storage.sqlite.saver import delete_checkpoints
+from graphport.storage.where import narrow
 
 
 def _containment(column: str, filters: dict[str, Any] | None) -> tuple[list[str], list[Any]]:
@@ -112,7 +113,7 @@ class ThreadsMixin(SqliteBase):
         visible: Conditions | None = None,
     ) -> tuple[list[Thread], int]:
         where, args = _search_sql(metadata, values, status, ids)
-        where, args = with_visible(where, args, visible)
+        where, args = narrow(where, args, visible_sql("metadata", visible))
         order = f"{sort_by} {sort_order}, thread_id {sort_order}"
 
         def op(conn: sqlite3.Connection) -> tuple[list[Thread], int]:
