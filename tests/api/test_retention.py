@@ -21,11 +21,15 @@ from langgraph_sdk.errors import NotFoundError
 
 from tests.conftest import BACKEND, GRAPHS_CONFIG, Server, default_database_url, start_server
 
-if BACKEND == "postgres":
-    TABLES = ("threads", "runs", "checkpoints", "checkpoint_blobs", "checkpoint_writes")
-else:
-    TABLES = ("threads", "runs", "checkpoints", "writes")
-EMPTY = dict.fromkeys(TABLES, 0)
+
+def tables(database_url: str) -> tuple[str, ...]:
+    """graphport's thread and run tables and langgraph's checkpointer tables."""
+    if database_url.startswith("postgresql://"):
+        return ("threads", "runs", "checkpoints", "checkpoint_blobs", "checkpoint_writes")
+    return ("threads", "runs", "checkpoints", "writes")
+
+
+EMPTY = dict.fromkeys(tables("postgresql://" if BACKEND == "postgres" else "sqlite:///"), 0)
 
 
 def count_rows(database_url: str, thread_id: str | None = None) -> dict[str, int]:
@@ -38,13 +42,14 @@ def count_rows(database_url: str, thread_id: str | None = None) -> dict[str, int
         with psycopg.connect(database_url, autocommit=True) as conn:
             return {
                 t: conn.execute(f"SELECT count(*) FROM {t}{where}", args).fetchone()[0]  # type: ignore[index]
-                for t in TABLES
+                for t in tables(database_url)
             }
     conn = sqlite3.connect(database_url.removeprefix("sqlite:///"))
     try:
         where = where.replace("%s", "?")
         return {
-            t: conn.execute(f"SELECT count(*) FROM {t}{where}", args).fetchone()[0] for t in TABLES
+            t: conn.execute(f"SELECT count(*) FROM {t}{where}", args).fetchone()[0]
+            for t in tables(database_url)
         }
     finally:
         conn.close()

@@ -1,5 +1,6 @@
 """Graphs of the multi-process tests (tests/cluster): a two-step sleeper whose state shows
-every step exactly once, and a graph that kills the process executing it."""
+every step exactly once, a graph that kills the process executing it, and one that writes a
+checkpoint every few milliseconds until its limit or its cancellation."""
 
 from __future__ import annotations
 
@@ -47,3 +48,22 @@ _b.add_node("die", _die)
 _b.add_edge(START, "die")
 _b.add_edge("die", END)
 crash = _b.compile()
+
+
+class SpinState(TypedDict, total=False):
+    n: int
+    limit: int
+
+
+async def _spin(state: SpinState) -> dict:
+    await asyncio.sleep(0.005)  # a checkpoint every few milliseconds, until cancelled
+    return {"n": (state.get("n") or 0) + 1}
+
+
+_b = StateGraph(SpinState)
+_b.add_node("spin", _spin)
+_b.add_edge(START, "spin")
+_b.add_conditional_edges(
+    "spin", lambda s: END if s.get("n", 0) >= s.get("limit", 0) else "spin", ["spin", END]
+)
+spin = _b.compile()

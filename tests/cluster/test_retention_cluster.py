@@ -1,0 +1,30 @@
+"""A thread deleted through one process while another executes its run stays deleted: the
+run's checkpoint writes that land after the deletion are dropped (SQLite file shared by
+processes, PostgreSQL with LISTEN/NOTIFY or Redis)."""
+
+from __future__ import annotations
+
+import pytest
+from langgraph_sdk import get_sync_client
+from langgraph_sdk.errors import NotFoundError
+
+from tests.api.test_retention import count_rows, tables, until
+from tests.cluster.conftest import Cluster
+
+
+def test_thread_deleted_elsewhere_while_its_run_writes(cluster: Cluster) -> None:
+    a, b = cluster.start(2)
+    on_a, on_b = get_sync_client(url=a.url), get_sync_client(url=b.url)
+    tid = on_a.threads.create()["thread_id"]
+    run = on_a.runs.create(tid, "spin", input={"limit": 10**6}, config={"recursion_limit": 10**7})
+    db = cluster.database_url
+    until(lambda: count_rows(db, tid)["checkpoints"] > 20)  # A executes it, writing
+    assert f"run {run['run_id']} started" in a.log()
+    on_b.threads.delete(tid)  # B deletes it; A hears the cancel over the bus
+    for client in (on_a, on_b):
+        assert client.threads.search(ids=[tid]) == []
+        with pytest.raises(NotFoundError):
+            client.threads.get(tid)
+    until(lambda: f"run {run['run_id']} ended" in a.log())
+    assert count_rows(db, tid) == dict.fromkeys(tables(db), 0)
+    assert on_a.threads.count() == 0
