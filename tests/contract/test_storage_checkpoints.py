@@ -10,6 +10,7 @@ from langgraph.graph import END, START, StateGraph
 
 from graphport.models import uuid7
 from graphport.storage.base import Capability, Storage
+from tests.contract.test_storage_runs import make_run
 from tests.contract.test_storage_threads import idle_thread
 
 
@@ -113,3 +114,34 @@ async def test_keep_latest_keeps_one_checkpoint_and_the_state(storage: Storage) 
     assert len(await checkpoints_of(storage, other)) == before
     await graph.ainvoke({"items": ["d"]}, config)
     assert (await graph.aget_state(config)).values["items"][-2:] == ["d", "x"]
+
+
+async def drop_thread_row_only(storage: Any, thread_id: str) -> None:
+    """Remove the row and leave the checkpoints, as deletions did before the guard."""
+    if hasattr(storage, "_submit"):  # SQLite
+        await storage._submit(
+            lambda conn: conn.execute("DELETE FROM threads WHERE thread_id = ?", (thread_id,))
+        )
+        return
+    async with storage._transaction() as tx:
+        await tx.execute("DELETE FROM threads WHERE thread_id = %s", (thread_id,))
+
+
+@pytest.mark.capability(Capability.DURABLE)
+async def test_a_new_thread_never_inherits_left_over_checkpoints(storage: Storage) -> None:
+    """A thread created with the id of one whose checkpoints outlived its row (a deletion of
+    an older version) starts empty, by create_thread and by a run creating it."""
+    graph = compiled(storage)
+    for via_run in (False, True):
+        thread_id = await new_thread(storage)
+        config = {"configurable": {"thread_id": thread_id}}
+        await graph.ainvoke({"items": ["old"]}, config)
+        await drop_thread_row_only(storage, thread_id)
+        assert await checkpoints_of(storage, thread_id) != []  # left over
+        thread = idle_thread(thread_id=thread_id)
+        if via_run:
+            await storage.create_run(make_run(thread_id), thread, claim=False)
+        else:
+            await storage.create_thread(thread, if_exists="raise", ttl=None)
+        assert await checkpoints_of(storage, thread_id) == []
+        assert (await graph.aget_state(config)).values == {}

@@ -27,6 +27,7 @@ from graphport.storage.postgres.connection import (
     owner_silent,
     thread_busy,
 )
+from graphport.storage.postgres.guard import delete_checkpoints
 from graphport.storage.postgres.rows import (
     RUN_COLUMNS,
     jsonb,
@@ -159,6 +160,8 @@ class RunsMixin(PostgresBase):
                 )
                 if cur.rowcount == 0:
                     raise errors.Conflict(f"Thread with ID {thread['thread_id']} already exists")
+                if not temporary:  # a new thread has no state (see create_thread)
+                    await delete_checkpoints(tx, thread["thread_id"])
                 busy = False
             else:
                 locked = await lock_thread(tx, thread_id)

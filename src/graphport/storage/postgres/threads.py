@@ -92,6 +92,8 @@ class ThreadsMixin(PostgresBase):
                 ),
             )
             if cur.rowcount:
+                # a new thread has no state, whatever a deletion before the guard left
+                await delete_checkpoints(tx, t["thread_id"])
                 return t
             cur = await tx.execute(
                 f"SELECT {THREAD_COLUMNS} FROM threads WHERE thread_id = %s", (t["thread_id"],)

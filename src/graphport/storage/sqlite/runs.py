@@ -20,6 +20,7 @@ from graphport.storage.sqlite.rows import (
     now_iso,
     run_from_row,
 )
+from graphport.storage.sqlite.saver import delete_checkpoints
 
 
 class RunsMixin(SqliteBase):
@@ -47,8 +48,10 @@ class RunsMixin(SqliteBase):
         )
         due = due_of(run)
         thread_row = None
+        keep_checkpoints = False  # a kept thread of a file: its checkpoints are in the file
         if thread is not None:
             temporary = bool(thread.get("temporary"))
+            keep_checkpoints = not temporary and self.path != ":memory:"
             ttl, expires = thread_expiry(None, None if temporary else self.default_ttl, time.time())
             thread_row = (
                 thread["thread_id"],
@@ -71,6 +74,8 @@ class RunsMixin(SqliteBase):
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     thread_row,
                 )
+                if keep_checkpoints:  # a new thread has no state (see create_thread)
+                    delete_checkpoints(conn, thread_row[0])
             busy = (
                 thread_row is None
                 and conn.execute(

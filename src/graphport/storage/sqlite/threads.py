@@ -61,6 +61,7 @@ class ThreadsMixin(SqliteBase):
     ) -> Thread:
         t = thread
         ttl, expires = thread_expiry(ttl, self.default_ttl, time.time())
+        in_file = self.path != ":memory:"
 
         def op(conn: sqlite3.Connection) -> Thread:
             row = conn.execute(
@@ -86,6 +87,8 @@ class ThreadsMixin(SqliteBase):
                     expires,
                 ),
             )
+            if in_file:  # a new thread has no state, whatever a deletion before the guard left
+                delete_checkpoints(conn, t["thread_id"])
             return t
 
         return await self._submit(op)
