@@ -450,6 +450,26 @@ def parse_thread_ttl(raw: Any) -> ThreadTTL:
     )
 
 
+def _reference_thread_ttl() -> Any:
+    """The reference's LANGGRAPH_THREAD_TTL, which wins over `checkpointer.ttl` as it does
+    there: minutes (strategy delete, swept every 5.1 minutes) or the block as JSON."""
+    value = os.environ.get("LANGGRAPH_THREAD_TTL", "").strip()
+    if not value:
+        return None
+    if value.startswith("{"):
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError as exc:
+            raise ConfigError(f"LANGGRAPH_THREAD_TTL is not valid JSON: {exc}") from exc
+    try:
+        minutes = float(value)
+    except ValueError:
+        raise ConfigError(
+            f"LANGGRAPH_THREAD_TTL must be minutes or a JSON object, got {value!r}"
+        ) from None
+    return {"strategy": "delete", "default_ttl": minutes, "sweep_interval_minutes": 5.1}
+
+
 def parse_ui(raw: Any, ui_config: Any) -> tuple[dict[str, str], dict[str, Any]]:
     """`ui` (graph id -> a .tsx/.jsx file, relative to langgraph.json) and `ui_config`
     (`shared`: packages the host page provides, left out of the bundles)."""
@@ -500,7 +520,9 @@ def load_settings(
     notes = check_keys(raw)
     ui, ui_config = parse_ui(raw.get("ui"), raw.get("ui_config"))
 
-    thread_ttl = parse_thread_ttl((raw.get("checkpointer") or {}).get("ttl"))
+    thread_ttl = parse_thread_ttl(
+        _reference_thread_ttl() or (raw.get("checkpointer") or {}).get("ttl")
+    )
     sweep_seconds = float(_env("TTL_SWEEP_SECONDS", 60.0))
     if thread_ttl.sweep_interval_minutes is not None and _env("TTL_SWEEP_SECONDS", None) is None:
         sweep_seconds = thread_ttl.sweep_interval_minutes * 60

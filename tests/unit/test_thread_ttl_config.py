@@ -61,3 +61,18 @@ def test_sweep_interval(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
         "strategy": "delete",
         "ttl": 5.0,
     }
+
+
+def test_reference_variable_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """LANGGRAPH_THREAD_TTL, the reference's variable: minutes, or the block as JSON; it wins
+    over checkpointer.ttl, as in the reference."""
+    monkeypatch.setenv("LANGGRAPH_THREAD_TTL", "30")
+    s = settings_with(tmp_path, {"default_ttl": 5}, monkeypatch, None)
+    assert s.thread_ttl == ThreadTTL("delete", 30.0, 5.1)
+    assert s.ttl_sweep_seconds == pytest.approx(306.0)
+    monkeypatch.setenv("LANGGRAPH_THREAD_TTL", '{"strategy": "keep_latest", "default_ttl": 2}')
+    s = settings_with(tmp_path, None, monkeypatch, None)
+    assert s.thread_ttl.default == {"strategy": "keep_latest", "ttl": 2.0}
+    monkeypatch.setenv("LANGGRAPH_THREAD_TTL", "soon")
+    with pytest.raises(ConfigError, match="LANGGRAPH_THREAD_TTL must be minutes"):
+        settings_with(tmp_path, None, monkeypatch, None)
