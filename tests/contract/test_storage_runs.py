@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from graphport import errors
 from graphport.models import Run, Thread, iso, uuid7
 from graphport.storage.base import Capability, RunFinish, Storage
 
@@ -323,3 +324,76 @@ async def test_delete_run(storage: Storage) -> None:
     assert await storage.get_run(thread["thread_id"], run["run_id"]) is None
     assert not await storage.delete_run(thread["thread_id"], run["run_id"])
     assert await storage.get_run(thread["thread_id"], kept["run_id"]) is not None
+
+
+async def test_get_run_thread_finds_the_runs_thread(storage: Storage) -> None:
+    """get_run_thread answers a run's thread from its id alone; None once it is gone."""
+    thread, other = make_thread(), make_thread()
+    run, elsewhere = make_run(thread["thread_id"]), make_run(other["thread_id"])
+    await storage.create_run(run, thread, claim=False)
+    await storage.create_run(elsewhere, other, claim=True)
+    assert await storage.get_run_thread(run["run_id"]) == thread["thread_id"]
+    assert await storage.get_run_thread(elsewhere["run_id"]) == other["thread_id"]
+    assert await storage.get_run_thread(uuid7()) is None
+    assert await storage.delete_run(thread["thread_id"], run["run_id"])
+    assert await storage.get_run_thread(run["run_id"]) is None
+
+
+async def test_reject_if_busy_refuses_a_thread_with_a_run_in_flight(storage: Storage) -> None:
+    """With reject_if_busy, a run on a thread with a pending or running run is a Conflict and
+    leaves no row; on an idle thread (or a new one) it is created as usual."""
+    thread = make_thread()
+    first = make_run(thread["thread_id"])
+    assert await storage.create_run(first, thread, claim=True, reject_if_busy=True)
+    for _ in range(2):  # running, then pending behind a queued run
+        refused = make_run(thread["thread_id"])
+        with pytest.raises(errors.Conflict, match="Thread is already running a task"):
+            await storage.create_run(refused, None, claim=True, reject_if_busy=True)
+        assert await storage.get_run_thread(refused["run_id"]) is None
+        await storage.create_run(make_run(thread["thread_id"]), None, claim=False)
+    ids = {r["run_id"] for r in await storage.inflight_runs(thread["thread_id"])}
+    assert first["run_id"] in ids and len(ids) == 3
+    for run in await storage.inflight_runs(thread["thread_id"]):
+        if run["status"] == "pending":
+            assert await storage.cancel_pending_run(run["run_id"], delete=True, result=b"")
+    await storage.finish_run(finish(first))
+    after = make_run(thread["thread_id"])
+    assert await storage.create_run(after, None, claim=True, reject_if_busy=True)
+
+
+async def test_thread_metadata_is_merged_into_the_runs_thread(storage: Storage) -> None:
+    """create_run merges `thread_metadata` into the thread's metadata, an existing thread's
+    or the one it creates, and marks the thread busy."""
+    existing = make_thread()
+    existing["status"] = "idle"
+    await storage.create_thread(existing, if_exists="raise", ttl=None)
+    run = make_run(existing["thread_id"])
+    await storage.create_run(
+        run, None, claim=False, thread_metadata={"assistant_id": "a", "graph_id": "h"}
+    )
+    got = await storage.get_thread(existing["thread_id"])
+    assert got is not None and got["status"] == "busy"
+    assert got["metadata"] == {"graph_id": "h", "assistant_id": "a"}
+    new = make_thread()
+    await storage.create_run(
+        make_run(new["thread_id"]), new, claim=False, thread_metadata={"assistant_id": "a"}
+    )
+    got = await storage.get_thread(new["thread_id"])
+    assert got is not None and got["metadata"] == {"graph_id": "g", "assistant_id": "a"}
+
+
+async def test_finish_run_of_a_rolled_back_run_leaves_no_row(storage: Storage) -> None:
+    """delete_run in RunFinish drops the run row but keeps its thread, with its new state."""
+    thread = make_thread()
+    run = make_run(thread["thread_id"])
+    await storage.create_run(run, thread, claim=True)
+    done = finish(run, status="interrupted", values={"x": 0})
+    done.delete_run = True
+    done.thread_interrupts = {"task": [{"value": "ask"}]}
+    done.thread_error = {"error": "E"}
+    await storage.finish_run(done)
+    assert await storage.get_run(thread["thread_id"], run["run_id"]) is None
+    assert await storage.get_run_result(run["run_id"]) is None
+    got = await storage.get_thread(thread["thread_id"])
+    assert got is not None and got["status"] == "idle" and got["values"] == {"x": 0}
+    assert got["interrupts"] == {"task": [{"value": "ask"}]} and got["error"] == {"error": "E"}

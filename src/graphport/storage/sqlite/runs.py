@@ -71,8 +71,8 @@ class RunsMixin(SqliteBase):
                 conn.execute(
                     "INSERT INTO threads (thread_id, status, metadata, config, temporary,"
                     " created_at, updated_at, state_updated_at, ttl, expires_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    thread_row,
+                    " VALUES (?, ?, json_patch(?, ?), ?, ?, ?, ?, ?, ?, ?)",
+                    (*thread_row[:3], dumps(thread_metadata or {}), *thread_row[3:]),
                 )
                 if keep_checkpoints:  # a new thread has no state (see create_thread)
                     delete_checkpoints(conn, thread_row[0])
