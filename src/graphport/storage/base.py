@@ -425,7 +425,7 @@ class Storage(abc.ABC):
         metadata: dict[str, Any] | None = None,
     ) -> None:
         """Record the thread's state after a change outside a run (status stays `busy` while
-        it has pending or running runs); `metadata` is merged in."""
+        it has pending or running runs; None leaves it as it is); `metadata` is merged in."""
 
     @abc.abstractmethod
     async def delete_thread(self, thread_id: str) -> bool:

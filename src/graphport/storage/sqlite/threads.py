@@ -175,8 +175,8 @@ class ThreadsMixin(SqliteBase):
                 (thread_id,),
             ).fetchone()
             conn.execute(
-                'UPDATE threads SET status = ?, "values" = ?, interrupts = ?, error = ?,'
-                " updated_at = ?, state_updated_at = ?,"
+                'UPDATE threads SET status = coalesce(?, status), "values" = ?, interrupts = ?,'
+                " error = ?, updated_at = ?, state_updated_at = ?,"
                 " metadata = json_patch(metadata, ?) WHERE thread_id = ?",
                 (
                     "busy" if busy else status,
