@@ -66,6 +66,27 @@ async def test_attempts_are_recorded_until_delivered(storage: Storage) -> None:
     assert seen == [(1, None, "refused\0", 1.5), (2, 200, None, 1.5)]
 
 
+async def test_pending_webhooks_are_soonest_first_and_a_failed_one_leaves(
+    storage: Storage,
+) -> None:
+    """pending_webhooks orders deliveries by their next attempt; a `failed` outcome ends the
+    delivery (no longer pending) and keeps its attempts."""
+    first, second = await finished_with_webhook(storage), await finished_with_webhook(storage)
+    now = time.time()
+    await storage.record_webhook_attempt(attempt(first.run_id, 1, 500, None), "pending", now + 60)
+    await storage.record_webhook_attempt(attempt(second.run_id, 1, 502, None), "pending", now + 9)
+    pending = await storage.pending_webhooks()
+    assert [(w.run_id, w.attempts) for w in pending] == [(second.run_id, 1), (first.run_id, 1)]
+    await storage.record_webhook_attempt(attempt(second.run_id, 2, None, "timeout"), "failed", None)
+    assert [w.run_id for w in await storage.pending_webhooks()] == [first.run_id]
+    hook = await storage.get_webhook(second.run_id)
+    assert hook is not None and hook["status"] == "failed"
+    assert [(a["attempt"], a["status_code"], a["error"]) for a in hook["attempts"]] == [
+        (1, 502, None), (2, None, "timeout")
+    ]  # fmt: skip
+    assert {a["url"] for a in hook["attempts"]} == {"http://127.0.0.1:9/hook"}
+
+
 @pytest.mark.capability(Capability.SEVERAL_PROCESSES, offered=False)
 async def test_one_process_takes_every_pending_delivery(storage: Storage) -> None:
     """With one process, every pending delivery is its own (at start: a restart's leftovers)."""
@@ -83,6 +104,9 @@ async def test_a_live_process_keeps_its_deliveries(storage: Storage) -> None:
     await asyncio.sleep(0.05)
     storage.stale_after = 0.01
     assert [w.run_id for w in await storage.pending_webhooks()] == [done.run_id]
+    storage.stale_after = 60  # now this live process's own: not handed out again
+    await storage.heartbeat()
+    assert await storage.pending_webhooks() == []
 
 
 async def test_ping_answers_on_an_open_backend_and_raises_once_closed(storage: Storage) -> None:

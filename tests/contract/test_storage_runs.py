@@ -202,6 +202,12 @@ async def test_list_runs_newest_first(storage: Storage) -> None:
     assert [r["run_id"] for r in runs] == [b["run_id"], a["run_id"]]
     done = await storage.list_runs(thread["thread_id"], limit=10, offset=0, status="success")
     assert [r["run_id"] for r in done] == [a["run_id"]]
+    page = await storage.list_runs(thread["thread_id"], limit=1, offset=1, status=None)
+    assert [r["run_id"] for r in page] == [a["run_id"]]
+    assert await storage.list_runs(thread["thread_id"], limit=1, offset=0, status="error") == []
+    assert (
+        await storage.list_runs(make_thread()["thread_id"], limit=10, offset=0, status=None) == []
+    )
 
 
 async def test_a_failing_operation_does_not_undo_its_batch(storage: Storage) -> None:

@@ -225,3 +225,22 @@ async def test_update_thread_without_a_ttl_keeps_the_current_one(storage: Storag
     await storage.create_thread(thread, if_exists="raise", ttl={"strategy": "delete", "ttl": 1})
     await storage.update_thread(thread["thread_id"], metadata={"n": 3}, ttl=None)
     assert await storage.expired_threads(now + 61, 10) == [(thread["thread_id"], "delete")]
+
+
+async def test_delete_thread_takes_its_runs_and_answers_whether_it_existed(
+    storage: Storage,
+) -> None:
+    """delete_thread removes the thread and its runs (others' are kept); False once gone."""
+    thread, other = idle_thread(status="busy"), idle_thread(status="busy")
+    runs = [make_run(thread["thread_id"]), make_run(thread["thread_id"])]
+    await storage.create_run(runs[0], thread, claim=True)
+    await storage.create_run(runs[1], None, claim=False)
+    kept = make_run(other["thread_id"])
+    await storage.create_run(kept, other, claim=False)
+    assert await storage.delete_thread(thread["thread_id"]) is True
+    assert await storage.get_thread(thread["thread_id"]) is None
+    assert [await storage.get_run_thread(r["run_id"]) for r in runs] == [None, None]
+    assert await storage.inflight_runs(thread["thread_id"]) == []
+    assert await storage.get_run_thread(kept["run_id"]) == other["thread_id"]
+    assert await storage.delete_thread(thread["thread_id"]) is False
+    assert await storage.delete_thread(uuid7()) is False
