@@ -292,11 +292,14 @@ class ThreadOps:
         """One sweep: (threads deleted, threads pruned)."""
         deleted = pruned = 0
         for thread_id, strategy in await self.storage.expired_threads(time.time(), limit):
-            if strategy == "keep_latest":
-                pruned += await self.keep_latest([thread_id])
-                await self.storage.renew_ttl(thread_id, time.time())
-            elif await self.delete(thread_id):
-                deleted += 1
+            try:
+                if strategy == "keep_latest":
+                    pruned += await self.keep_latest([thread_id])
+                    await self.storage.renew_ttl(thread_id, time.time())
+                elif await self.delete(thread_id):
+                    deleted += 1
+            except Exception:  # e.g. another process pruning it at once: the next sweep retries
+                log.exception("TTL sweep: thread %s (%s) failed", thread_id, strategy)
         if deleted or pruned:
             log.info("TTL sweep: %d thread(s) deleted, %d pruned to their latest", deleted, pruned)
         return deleted, pruned
