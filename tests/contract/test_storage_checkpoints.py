@@ -127,7 +127,6 @@ async def drop_thread_row_only(storage: Any, thread_id: str) -> None:
         await tx.execute("DELETE FROM threads WHERE thread_id = %s", (thread_id,))
 
 
-@pytest.mark.capability(Capability.DURABLE)
 async def test_a_new_thread_never_inherits_left_over_checkpoints(storage: Storage) -> None:
     """A thread created with the id of one whose checkpoints outlived its row (a deletion of
     an older version) starts empty, by create_thread and by a run creating it."""

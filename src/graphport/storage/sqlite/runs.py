@@ -48,10 +48,13 @@ class RunsMixin(SqliteBase):
         )
         due = due_of(run)
         thread_row = None
-        keep_checkpoints = False  # a kept thread of a file: its checkpoints are in the file
+        # a new kept thread has no state, whatever a deletion before the guard left: its
+        # checkpoints are deleted (in the file, in this transaction; else in the InMemorySaver)
+        clear_in_file = clear_in_memory = False
         if thread is not None:
             temporary = bool(thread.get("temporary"))
-            keep_checkpoints = not temporary and self.path != ":memory:"
+            clear_in_file = not temporary and self.path != ":memory:"
+            clear_in_memory = not temporary and self.path == ":memory:"
             ttl, expires = thread_expiry(None, None if temporary else self.default_ttl, time.time())
             thread_row = (
                 thread["thread_id"],
@@ -74,7 +77,7 @@ class RunsMixin(SqliteBase):
                     " VALUES (?, ?, json_patch(?, ?), ?, ?, ?, ?, ?, ?, ?)",
                     (*thread_row[:3], dumps(thread_metadata or {}), *thread_row[3:]),
                 )
-                if keep_checkpoints:  # a new thread has no state (see create_thread)
+                if clear_in_file:
                     delete_checkpoints(conn, thread_row[0])
             busy = (
                 thread_row is None
@@ -106,6 +109,8 @@ class RunsMixin(SqliteBase):
             return claimed
 
         claimed = await self._submit(op)
+        if clear_in_memory:
+            self.checkpointer.delete_thread(run["thread_id"])
         if claimed:
             run["status"] = "running"
         return claimed

@@ -91,7 +91,10 @@ class ThreadsMixin(SqliteBase):
                 delete_checkpoints(conn, t["thread_id"])
             return t
 
-        return await self._submit(op)
+        created = await self._submit(op)
+        if created is t and not in_file:  # the InMemorySaver's leftovers
+            self.checkpointer.delete_thread(t["thread_id"])
+        return created
 
     async def get_thread(self, thread_id: str) -> Thread | None:
         def op(conn: sqlite3.Connection) -> Thread | None:
