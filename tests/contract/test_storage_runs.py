@@ -403,3 +403,18 @@ async def test_finish_run_of_a_rolled_back_run_leaves_no_row(storage: Storage) -
     got = await storage.get_thread(thread["thread_id"])
     assert got is not None and got["status"] == "idle" and got["values"] == {"x": 0}
     assert got["interrupts"] == {"task": [{"value": "ask"}]} and got["error"] == {"error": "E"}
+
+
+async def test_create_run_on_a_missing_or_taken_thread(storage: Storage) -> None:
+    """A run on a thread that does not exist is NotFound; creating a thread that already
+    exists with its run is a Conflict; neither leaves a run row."""
+    lost = make_run(uuid7())
+    with pytest.raises(errors.NotFound, match=f"Thread with ID {lost['thread_id']} not found"):
+        await storage.create_run(lost, None, claim=True)
+    assert await storage.get_run_thread(lost["run_id"]) is None
+    thread = make_thread()
+    await storage.create_run(make_run(thread["thread_id"]), thread, claim=False)
+    again = make_run(thread["thread_id"])
+    with pytest.raises(errors.Conflict, match=f"Thread with ID {thread['thread_id']} already"):
+        await storage.create_run(again, thread, claim=False)
+    assert await storage.get_run_thread(again["run_id"]) is None

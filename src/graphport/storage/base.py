@@ -456,7 +456,8 @@ class Storage(abc.ABC):
     ) -> bool:
         """Insert `run` (creating `thread` first when given, with `default_ttl` unless it is
         temporary) in one transaction; the thread becomes busy and `thread_metadata` is merged
-        into its metadata.
+        into its metadata. NotFound if `thread` is None and the thread does not exist,
+        Conflict if `thread` is given and exists.
 
         With `reject_if_busy`, raise Conflict (the reference's 409) if the thread has a pending or
         running run. With `claim`, the run is marked running at once if its thread has no other

@@ -70,6 +70,13 @@ class RunsMixin(SqliteBase):
             )
 
         def op(conn: sqlite3.Connection) -> bool:
+            exists = conn.execute(
+                "SELECT 1 FROM threads WHERE thread_id = ?", (run_row[1],)
+            ).fetchone()
+            if thread_row is None and not exists:
+                raise errors.thread_not_found(run_row[1])
+            if thread_row is not None and exists:
+                raise errors.Conflict(f"Thread with ID {run_row[1]} already exists")
             if thread_row is not None:
                 conn.execute(
                     "INSERT INTO threads (thread_id, status, metadata, config, temporary,"
