@@ -1,6 +1,7 @@
-"""A thread deleted through one process while another executes its run stays deleted: the
-run's checkpoint writes that land after the deletion are dropped (SQLite file shared by
-processes, PostgreSQL with LISTEN/NOTIFY or Redis)."""
+"""Retention with several processes (SQLite file shared by processes, PostgreSQL with
+LISTEN/NOTIFY or Redis): a thread deleted through one process while another executes its run
+stays deleted (the run's checkpoint writes that land after the deletion are dropped), and a
+stateless run of a killed process leaves no row once another has taken it over."""
 
 from __future__ import annotations
 
@@ -28,3 +29,18 @@ def test_thread_deleted_elsewhere_while_its_run_writes(cluster: Cluster) -> None
     until(lambda: f"run {run['run_id']} ended" in a.log())
     assert count_rows(db, tid) == dict.fromkeys(tables(db), 0)
     assert on_a.threads.count() == 0
+
+
+def test_stateless_run_of_a_killed_process_is_cleaned_by_the_takeover(cluster: Cluster) -> None:
+    """kill -9 the process executing a stateless run: its thread and run rows stay until
+    another process takes the run over, runs it and deletes them; nothing is left."""
+    a, b = cluster.start(2)
+    db = cluster.database_url
+    empty = dict.fromkeys(tables(db), 0)
+    run = get_sync_client(url=a.url).runs.create(None, "steps", input={"sleep": 0.5})
+    until(lambda: f"run {run['run_id']} started" in a.log())
+    a.stop(sig_kill=True)
+    assert count_rows(db) == {**empty, "threads": 1, "runs": 1}  # what the kill left
+    until(lambda: f"run {run['run_id']} ended" in b.log())
+    until(lambda: count_rows(db) == empty)
+    assert get_sync_client(url=b.url).threads.search() == []
