@@ -294,8 +294,10 @@ class ThreadOps:
         for thread_id, strategy in await self.storage.expired_threads(time.time(), limit):
             try:
                 if strategy == "keep_latest":
-                    pruned += await self.keep_latest([thread_id])
-                    await self.storage.renew_ttl(thread_id, time.time())
+                    try:
+                        pruned += await self.keep_latest([thread_id])
+                    finally:  # also when it cannot be pruned: not retried every sweep
+                        await self.storage.renew_ttl(thread_id, time.time())
                 elif await self.delete(thread_id):
                     deleted += 1
             except Exception:  # e.g. another process pruning it at once: the next sweep retries
