@@ -159,7 +159,7 @@ async def search_items(request: Request) -> Response:
 async def list_namespaces(request: Request) -> Response:
     body = await _object(request)
     allowed = await _authorize("list_namespaces", {
-        "namespace": _namespace(body.get("prefix") or None, optional=True),
+        "namespace": _namespace(body.get("prefix") or []),  # () for none: handlers extend it
         "suffix": _namespace(body.get("suffix") or None, optional=True),
         "max_depth": body.get("max_depth"),
         "limit": body.get("limit", 100),
@@ -167,7 +167,7 @@ async def list_namespaces(request: Request) -> Response:
     })  # fmt: skip
     suffix = allowed["suffix"]
     result = await _store(request).alist_namespaces(
-        prefix=allowed["namespace"],
+        prefix=allowed["namespace"] or None,
         suffix=_namespace(list(suffix), optional=True) if suffix is not None else None,
         max_depth=allowed["max_depth"],
         limit=allowed["limit"],
