@@ -141,12 +141,7 @@ class RunEngine:
         stateless = thread_id is None
         assistant_id = await self.check_run_body(body, stateless=stateless)
         body, visible = await _authorize_run(thread_id, assistant_id, body)
-        strategy = body.get("multitask_strategy") or "enqueue"
-        if not stateless and strategy not in MULTITASK_STRATEGIES:
-            raise errors.ValidationFailed(
-                f"Invalid multitask_strategy: '{strategy}'. "
-                f"Expected one of: {', '.join(MULTITASK_STRATEGIES)}"
-            )
+        strategy = _strategy(body, stateless)
         assistant = await self.get_assistant(assistant_id)
         run_id, now = uuid7(), iso()
         after = body.get("after_seconds")
@@ -390,6 +385,16 @@ class RunEngine:
         task = asyncio.get_running_loop().create_task(go())
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+
+def _strategy(body: dict[str, Any], stateless: bool) -> str:
+    strategy = str(body.get("multitask_strategy") or "enqueue")
+    if not stateless and strategy not in MULTITASK_STRATEGIES:
+        raise errors.ValidationFailed(
+            f"Invalid multitask_strategy: '{strategy}'. "
+            f"Expected one of: {', '.join(MULTITASK_STRATEGIES)}"
+        )
+    return strategy
 
 
 async def _authorize_run(
