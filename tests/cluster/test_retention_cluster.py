@@ -5,6 +5,11 @@ stateless run of a killed process leaves no row once another has taken it over."
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+import time
+
 import pytest
 from langgraph_sdk import get_sync_client
 from langgraph_sdk.errors import NotFoundError
@@ -44,3 +49,35 @@ def test_stateless_run_of_a_killed_process_is_cleaned_by_the_takeover(cluster: C
     until(lambda: f"run {run['run_id']} ended" in b.log())
     until(lambda: count_rows(db) == empty)
     assert get_sync_client(url=b.url).threads.search() == []
+
+
+def test_thread_deleted_while_a_stalled_process_still_runs_it(cluster: Cluster) -> None:
+    """A process stalls (SIGSTOP) mid-run; another takes the run over; the thread is deleted;
+    the stalled process wakes (SIGCONT) and goes on writing the run's checkpoints until the
+    run's end. Nothing of the thread is stored again. PostgreSQL only: a process stopped on a
+    shared SQLite file may hold its write lock, which stops the others too."""
+    if cluster.database_url.startswith("sqlite"):
+        pytest.skip("a stopped process may hold the SQLite file's write lock")
+    a, b = cluster.start(2)
+    on_a, on_b = get_sync_client(url=a.url), get_sync_client(url=b.url)
+    db = cluster.database_url
+    tid = on_a.threads.create()["thread_id"]
+    run = on_a.runs.create(tid, "spin", input={"limit": 400}, config={"recursion_limit": 10**4})
+    until(lambda: count_rows(db, tid)["checkpoints"] > 20)
+    assert a.process is not None
+    os.kill(a.process.pid, signal.SIGSTOP)
+    try:
+        until(lambda: f"run {run['run_id']} started" in b.log())  # taken over by B
+        deleting = threading.Thread(target=on_b.threads.delete, args=(tid,))
+        deleting.start()  # may wait for a row lock the stopped process holds
+        time.sleep(0.5)  # let B's deletion start before A wakes (not an assertion)
+    finally:
+        os.kill(a.process.pid, signal.SIGCONT)
+    deleting.join(60)
+    assert not deleting.is_alive()
+    until(lambda: f"run {run['run_id']} ended" in a.log())  # A's stale execution ended
+    assert count_rows(db, tid) == dict.fromkeys(tables(db), 0)
+    for client in (on_a, on_b):
+        assert client.threads.search(ids=[tid]) == []
+        with pytest.raises(NotFoundError):
+            client.threads.get(tid)
