@@ -11,9 +11,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -90,6 +91,31 @@ def _drop_test_databases() -> Iterator[None]:
     yield
     for name in _postgres_databases.values():
         drop_postgres_database(name)
+
+
+def wait_until(
+    check: Callable[[], Any],
+    limit: float = 60.0,
+    *,
+    what: str = "the condition",
+    interval: float = 0.1,
+    ignore: tuple[type[BaseException], ...] = (),
+    describe: Callable[[], str] | None = None,
+) -> Any:
+    """Poll `check()` until it returns something truthy, and return that. `limit` is a generous
+    deadline for a loaded machine, never a timing assertion; exceptions in `ignore` count as
+    not yet; `describe()` adds what a failure needs to be understood (a server's log, say)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        try:
+            result = check()
+        except ignore:
+            result = None
+        if result:
+            return result
+        time.sleep(interval)
+    detail = f"\n{describe()}" if describe else ""
+    raise AssertionError(f"{what} not reached within {limit:g} s{detail}")
 
 
 def free_port() -> int:

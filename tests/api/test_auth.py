@@ -21,8 +21,7 @@ from langgraph_sdk.errors import NotFoundError
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from tests.api.test_crons import wait_for
-from tests.conftest import Server, start_server
+from tests.conftest import Server, start_server, wait_until
 
 CONFIG = Path(__file__).parent.parent / "graphs" / "langgraph-auth.json"
 
@@ -280,7 +279,7 @@ def test_a_crons_runs_carry_its_creators_identity(auth_server: Server) -> None:
         return runs[0] if runs and runs[0]["status"] == "success" else None
 
     try:
-        run = wait_for(finished)
+        run = wait_until(finished, 75, interval=0.5)
     finally:
         alice.crons.delete(cron["cron_id"])
     assert run["kwargs"]["config"]["configurable"]["langgraph_auth_user_id"] == "alice"

@@ -18,7 +18,7 @@ import pytest
 from langgraph_sdk import get_sync_client
 from langgraph_sdk.errors import NotFoundError
 
-from tests.conftest import BACKEND, Server, start_server
+from tests.conftest import BACKEND, Server, start_server, wait_until
 
 ECHO = "046b5dc7-2108-582c-9c6c-31d556d138f0"  # the default assistant of the graph "echo"
 CRON_KEYS = [
@@ -342,17 +342,6 @@ def test_search_errors(http: httpx.Client) -> None:
 # -- firings -----------------------------------------------------------------------------------
 
 
-def wait_for(check: Callable[[], Any], limit: float = 75.0) -> Any:
-    """Poll `check` until it returns something truthy (a cron fires within a minute)."""
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.5)
-    raise AssertionError(f"not reached within {limit} s")
-
-
 def test_crons_fire(client, http: httpx.Client, make: Callable[..., dict[str, Any]]) -> None:  # type: ignore[no-untyped-def]
     """Every minute: a thread's cron runs on its thread; a stateless `keep` cron leaves a new
     thread per firing; a stateless `delete` cron leaves none; disabled or ended crons do not
@@ -374,15 +363,15 @@ def test_crons_fire(client, http: httpx.Client, make: Callable[..., dict[str, An
         runs = client.runs.list(thread_id)
         return runs[0] if runs and runs[0]["status"] == "success" else None
 
-    run = wait_for(finished_run)
+    run = wait_until(finished_run, 75, interval=0.5)
     assert run["kwargs"]["config"]["configurable"]["cron_id"] == on_thread["cron_id"]
     assert run["kwargs"]["input"] == {"messages": ["t"]}
     assert run["metadata"]["cron"] == "thread" and run["metadata"]["owner"] == tag
     assert client.threads.get_state(thread_id)["values"]["messages"] == ["t", "hi"]
 
-    kept = wait_for(lambda: client.threads.search(metadata={"tag": tag, "kind": "keep"}))
+    kept = wait_until(lambda: client.threads.search(metadata={"tag": tag, "kind": "keep"}), 75)
     kept_id = kept[0]["thread_id"]
-    wait_for(lambda: client.threads.get(kept_id)["status"] == "idle")
+    wait_until(lambda: client.threads.get(kept_id)["status"] == "idle", 75)
     assert client.threads.get_state(kept_id)["values"]["messages"] == ["k", "hi"]
     [kept_run] = client.runs.list(kept_id)
     assert kept_run["kwargs"]["config"]["configurable"]["cron_id"] == keep["cron_id"]
@@ -396,8 +385,8 @@ def test_crons_fire(client, http: httpx.Client, make: Callable[..., dict[str, An
             return False
         return bool(item and item["value"] == {"messages": [tag]})
 
-    wait_for(remembered, 30)
-    wait_for(lambda: not client.threads.search(metadata={"tag": tag, "kind": "delete"}), 30)
+    wait_until(remembered, 30)
+    wait_until(lambda: not client.threads.search(metadata={"tag": tag, "kind": "delete"}), 30)
     for kind in ("disabled", "ended"):
         assert client.threads.search(metadata={"tag": tag, "kind": kind}) == []
 
@@ -434,15 +423,15 @@ def test_firings_survive_a_restart(own_server: Server, tmp_path: Path) -> None:
     again = start_server(tmp_path, port=port)
     try:
         client = get_sync_client(url=again.url)
-        wait_for(lambda: client.runs.list(thread_id), 30)
-        runs = wait_for(lambda: (r := client.runs.list(thread_id)) and len(r) >= 2 and r)
+        wait_until(lambda: client.runs.list(thread_id), 30)
+        runs = wait_until(lambda: (r := client.runs.list(thread_id)) and len(r) >= 2 and r, 75)
         # one run for the five missed firings, then one at the next minute
         assert len(runs) == 2
         catch_up, on_time = (when(r["created_at"]) for r in reversed(runs))
         next_minute = catch_up.replace(second=0, microsecond=0) + timedelta(minutes=1)
         assert on_time >= next_minute
         assert when(client.crons.search(thread_id=thread_id)[0]["next_run_date"]) > on_time
-        wait_for(lambda: all(r["status"] == "success" for r in client.runs.list(thread_id)), 30)
+        wait_until(lambda: all(r["status"] == "success" for r in client.runs.list(thread_id)), 30)
         assert client.threads.get_state(thread_id)["values"]["messages"] == ["r", "hi"] * 2
     finally:
         again.stop()

@@ -6,12 +6,13 @@ import os
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.conftest import wait_until
 
 GRAPH = """
 from typing import TypedDict
@@ -31,26 +32,12 @@ builder.add_node("step", step)
 builder.set_entry_point("step")
 graph = builder.compile()
 """
-DEADLINE = 60.0
 
 
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def _wait_for(condition: Callable[[], object], what: str) -> object:
-    end = time.monotonic() + DEADLINE
-    while time.monotonic() < end:
-        try:
-            result = condition()
-        except httpx.HTTPError:
-            result = None
-        if result:
-            return result
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture
@@ -84,7 +71,11 @@ def _run(base: str, x: int) -> dict[str, object]:
 
 def test_dev_reloads_keeps_data_and_logs(project: tuple[Path, str, Path]) -> None:
     folder, base, log = project
-    _wait_for(lambda: httpx.get(f"{base}/ok").status_code == 200, "the server")
+    wait_until(
+        lambda: httpx.get(f"{base}/ok").status_code == 200,
+        what="the server",
+        ignore=(httpx.HTTPError,),
+    )
     text = log.read_text()
     for line in ("API:", f"{base}/docs", f"{base}/console", f"baseUrl={base}"):
         assert line in text
@@ -93,22 +84,32 @@ def test_dev_reloads_keeps_data_and_logs(project: tuple[Path, str, Path]) -> Non
     assert "ended: graph=agent status=success" in log.read_text()
 
     (folder / "graph.py").write_text(GRAPH.replace("INCREMENT = 1", "INCREMENT = 10"))
-    _wait_for(lambda: _run(base, 1) == {"x": 11}, "the edited graph")
+    wait_until(
+        lambda: _run(base, 1) == {"x": 11}, what="the edited graph", ignore=(httpx.HTTPError,)
+    )
     assert "graph.py changed; reloading" in log.read_text()
     kept = httpx.get(f"{base}/threads/{thread['thread_id']}").json()
     assert kept["metadata"] == {"kept": True}
 
     failed = _run(base, -1)
     assert "negative input" in str(failed)
-    _wait_for(lambda: "status=error" in log.read_text(), "the failed run's log line")
+    wait_until(
+        lambda: "status=error" in log.read_text(),
+        what="the failed run's log line",
+        ignore=(httpx.HTTPError,),
+    )
     text = log.read_text()
     assert 'raise ValueError("negative input")' in text
     assert 'graph.py", line 10, in step' in text
 
     (folder / "graph.py").write_text(GRAPH + "\nimport no_such_module_here\n")
-    _wait_for(
-        lambda: "No module named 'no_such_module_here'" in log.read_text(), "the import error"
+    wait_until(
+        lambda: "No module named 'no_such_module_here'" in log.read_text(),
+        what="the import error",
+        ignore=(httpx.HTTPError,),
     )
     assert "waiting for a change to reload" in log.read_text()
     (folder / "graph.py").write_text(GRAPH.replace("INCREMENT = 1", "INCREMENT = 100"))
-    _wait_for(lambda: _run(base, 1) == {"x": 101}, "the graph fixed again")
+    wait_until(
+        lambda: _run(base, 1) == {"x": 101}, what="the graph fixed again", ignore=(httpx.HTTPError,)
+    )

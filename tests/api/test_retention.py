@@ -8,9 +8,8 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,14 @@ import pytest
 from langgraph_sdk import get_sync_client
 from langgraph_sdk.errors import NotFoundError
 
-from tests.conftest import BACKEND, GRAPHS_CONFIG, Server, default_database_url, start_server
+from tests.conftest import (
+    BACKEND,
+    GRAPHS_CONFIG,
+    Server,
+    default_database_url,
+    start_server,
+    wait_until,
+)
 
 
 def tables(database_url: str) -> tuple[str, ...]:
@@ -55,17 +61,6 @@ def count_rows(database_url: str, thread_id: str | None = None) -> dict[str, int
         conn.close()
 
 
-def until(check: Callable[[], Any], limit: float = 60.0) -> Any:
-    """Poll until `check()` is truthy (a generous deadline, not a timing assertion)."""
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.05)
-    raise AssertionError("condition not reached")
-
-
 @pytest.fixture(scope="module")
 def own(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str, Path]]:
     if os.environ.get("GRAPHPORT_TEST_URL"):
@@ -80,7 +75,7 @@ def own(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str,
 
 def running_rows(db: str) -> dict[str, int]:
     """The counts once a stateless run is in flight: its temporary thread and its run."""
-    return until(lambda: (c := count_rows(db))["runs"] == 1 and c)
+    return wait_until(lambda: (c := count_rows(db))["runs"] == 1 and c)
 
 
 # -- stateless runs -----------------------------------------------------------------------
@@ -107,7 +102,7 @@ def test_stateless_cancelled_leaves_nothing(own: tuple[Server, str, Path]) -> No
     during = running_rows(db)
     assert during == {**EMPTY, "threads": 1, "runs": 1}  # no checkpoint even in flight
     client.runs.cancel(run["thread_id"], run["run_id"])
-    until(lambda: count_rows(db) == EMPTY)
+    wait_until(lambda: count_rows(db) == EMPTY)
 
 
 def test_stateless_stream_whose_client_leaves_leaves_nothing(
@@ -123,7 +118,7 @@ def test_stateless_stream_whose_client_leaves_leaves_nothing(
                 if line.startswith("data:") and "start" in line:
                     break
             assert count_rows(db)["runs"] == 1
-    until(lambda: count_rows(db) == EMPTY)
+    wait_until(lambda: count_rows(db) == EMPTY)
 
 
 def test_stateless_timeout_leaves_nothing(own: tuple[Server, str, Path]) -> None:
@@ -149,7 +144,7 @@ def test_stateless_run_of_a_killed_server_is_cleaned_after_restart(
     assert count_rows(db) == {**EMPTY, "threads": 1, "runs": 1}  # what the crash left
     again = start_server(tmp, database_url=db, port=port, extra_env={"GRAPHPORT_RUN_TIMEOUT": "3"})
     srv.process = again.process  # the module's server from now on
-    until(lambda: count_rows(db) == EMPTY)
+    wait_until(lambda: count_rows(db) == EMPTY)
     assert get_sync_client(url=srv.url).threads.search() == []
 
 
@@ -164,13 +159,13 @@ def test_thread_deleted_while_its_run_writes_stays_deleted(own: tuple[Server, st
     client = get_sync_client(url=srv.url)
     tid = client.threads.create()["thread_id"]
     run = client.runs.create(tid, "loop", input={"messages": []}, config={"recursion_limit": 10**6})
-    until(lambda: count_rows(db, tid)["checkpoints"] > 20)
+    wait_until(lambda: count_rows(db, tid)["checkpoints"] > 20)
     client.threads.delete(tid)
     assert client.threads.search(ids=[tid]) == []
     assert client.threads.count() == 0
     # the run has ended (its slot is free, its log line written): whatever it was still
     # writing was either deleted with the thread or never stored
-    until(lambda: f"run {run['run_id']} ended" in srv.log())
+    wait_until(lambda: f"run {run['run_id']} ended" in srv.log())
     assert count_rows(db, tid) == EMPTY
     with pytest.raises(NotFoundError):
         client.threads.get(tid)
@@ -231,7 +226,7 @@ def test_default_ttl_deletes_threads_and_their_checkpoints(ttl_server: tuple[Ser
     by_run = str(uuid.uuid4())
     client.runs.wait(by_run, "echo", input={"messages": ["y"]}, if_not_exists="create")
     before = {tid: count_rows(db, tid) for tid in (made, by_run)}
-    until(lambda: gone(client, made) and gone(client, by_run))
+    wait_until(lambda: gone(client, made) and gone(client, by_run))
     for tid in (made, by_run):
         assert before[tid]["checkpoints"] > 0 and before[tid]["threads"] == 1
         assert count_rows(db, tid) == EMPTY
@@ -250,7 +245,7 @@ def test_keep_latest_ttl_prunes_and_keeps_the_thread(ttl_server: tuple[Server, s
         client.runs.wait(tid, "echo", input={"messages": [text]})
     before = count_rows(db, tid)
     assert before["checkpoints"] > 2
-    until(lambda: count_rows(db, tid)["checkpoints"] == 1)
+    wait_until(lambda: count_rows(db, tid)["checkpoints"] == 1)
     after = count_rows(db, tid)
     assert after["threads"] == 1 and after["runs"] == 2
     assert client.threads.get_state(tid)["values"]["messages"] == ["a", "hi", "b", "hi"]

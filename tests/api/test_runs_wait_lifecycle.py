@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import Server, start_server
+from tests.conftest import Server, start_server, wait_until
 
 
 def wait(http: httpx.Client, **body: object) -> httpx.Response:
@@ -213,8 +212,8 @@ def _cancel_by_disconnect(http: httpx.Client, url: str) -> str:
         ) as resp:
             loc = resp.headers["content-location"]
             state = f"/threads/{loc.split('/')[2]}/state"
-            _wait_for(lambda: http.get(state).json()["values"].get("messages") == ["start"])
-    _wait_for(lambda: http.get(loc).json()["status"] == "interrupted")
+            wait_until(lambda: http.get(state).json()["values"].get("messages") == ["start"])
+    wait_until(lambda: http.get(loc).json()["status"] == "interrupted")
     return loc
 
 
@@ -249,15 +248,6 @@ def test_on_disconnect_continue_finishes_the_run(http: httpx.Client, url: str) -
     join = http.get(loc + "/join")
     assert join.json() == {"messages": ["start", "woke"], "sleep": 0.5}
     assert http.get(loc).json()["status"] == "success"
-
-
-def _wait_for(check: object, limit: float = 20.0) -> None:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if check():  # type: ignore[operator]
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not reached")
 
 
 @pytest.fixture
@@ -318,7 +308,7 @@ def test_running_run_is_resumed_after_a_crash(own_server: Server, tmp_path: Path
             },
         ) as resp:
             loc = resp.headers["content-location"]
-            _wait_for(lambda: c.get(loc).json()["status"] == "running")
+            wait_until(lambda: c.get(loc).json()["status"] == "running")
     again = crash_and_restart(own_server, tmp_path)
     try:
         with httpx.Client(base_url=again.url, timeout=30) as c:
@@ -352,8 +342,8 @@ def test_join_with_cancel_on_disconnect(http: httpx.Client, url: str, graphport_
             loc = resp.headers["content-location"]
             with httpx.Client(base_url=url, timeout=30) as joiner:
                 with joiner.stream("GET", loc + "/join", params={"cancel_on_disconnect": "true"}):
-                    _wait_for(lambda: http.get(loc).json()["status"] == "running")
-            _wait_for(lambda: http.get(loc).json()["status"] == "interrupted")
+                    wait_until(lambda: http.get(loc).json()["status"] == "running")
+            wait_until(lambda: http.get(loc).json()["status"] == "interrupted")
             body = b"".join(resp.iter_bytes())
     assert httpx.Response(200, content=body).json()["__error__"]["error"] == "UserInterrupt"
 

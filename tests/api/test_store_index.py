@@ -8,16 +8,23 @@ swept every 1.2 s). Expiry is awaited with a bounded poll, never timed.
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 from langgraph_sdk import get_sync_client
 
-from tests.conftest import BACKEND, POSTGRES, ROOT, Server, postgres_url, start_server
+from tests.conftest import (
+    BACKEND,
+    POSTGRES,
+    ROOT,
+    Server,
+    postgres_url,
+    start_server,
+    wait_until,
+)
 
 STORE_CONFIG = ROOT / "tests" / "graphs" / "langgraph-store.json"
 TTL_CONFIG = ROOT / "tests" / "graphs" / "langgraph-store-ttl.json"
@@ -65,14 +72,6 @@ def ttl_server(tmp_path_factory: pytest.TempPathFactory, server: Server) -> Iter
 
 def ns(label: str) -> list[str]:
     return [label, uuid.uuid4().hex[:8]]
-
-
-def wait_until(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + EXPIRY_WAIT
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what}: not within {EXPIRY_WAIT:g} s")
-        time.sleep(0.2)
 
 
 # -- semantic search ---------------------------------------------------------------------------
@@ -176,7 +175,9 @@ def test_items_expire_and_are_swept(ttl_server: Server) -> None:
     }  # fmt: skip
     wait_until(
         lambda: client.store.search_items(space, refresh_ttl=False)["items"] == [],
-        "expired items swept",
+        EXPIRY_WAIT,
+        what="expired items swept",
+        interval=0.2,
     )
     assert client.store.get_item(space, "own", refresh_ttl=False) is None
     assert client.store.list_namespaces(prefix=space)["namespaces"] == []
@@ -197,7 +198,7 @@ def test_reads_refresh_ttls(ttl_server: Server) -> None:
         assert client.store.search_items([*space, "by_search"], refresh_ttl=True)["items"]
         return client.store.get_item([*space, "untouched"], "untouched", refresh_ttl=False) is None
 
-    wait_until(untouched_gone, "the item never refreshed swept")
+    wait_until(untouched_gone, EXPIRY_WAIT, what="the item never refreshed swept", interval=0.2)
     # the others were refreshed a moment ago: far from expiring
     for key in ("by_get", "by_default_get", "by_search"):
         assert client.store.get_item([*space, key], key, refresh_ttl=False) is not None
@@ -210,7 +211,9 @@ def test_graph_writes_take_the_default_ttl(ttl_server: Server) -> None:
     assert client.store.get_item(space, "k", refresh_ttl=False)["value"] == {"text": "text"}
     wait_until(
         lambda: client.store.get_item(space, "k", refresh_ttl=False) is None,
-        "a graph's item swept after store.ttl.default_ttl",
+        EXPIRY_WAIT,
+        what="a graph's item swept after store.ttl.default_ttl",
+        interval=0.2,
     )
 
 

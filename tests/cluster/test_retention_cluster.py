@@ -14,8 +14,9 @@ import pytest
 from langgraph_sdk import get_sync_client
 from langgraph_sdk.errors import NotFoundError
 
-from tests.api.test_retention import count_rows, tables, until
+from tests.api.test_retention import count_rows, tables
 from tests.cluster.conftest import Cluster
+from tests.conftest import wait_until
 
 
 def test_thread_deleted_elsewhere_while_its_run_writes(cluster: Cluster) -> None:
@@ -24,14 +25,14 @@ def test_thread_deleted_elsewhere_while_its_run_writes(cluster: Cluster) -> None
     tid = on_a.threads.create()["thread_id"]
     run = on_a.runs.create(tid, "spin", input={"limit": 10**6}, config={"recursion_limit": 10**7})
     db = cluster.database_url
-    until(lambda: count_rows(db, tid)["checkpoints"] > 20)  # A executes it, writing
+    wait_until(lambda: count_rows(db, tid)["checkpoints"] > 20)  # A executes it, writing
     assert f"run {run['run_id']} started" in a.log()
     on_b.threads.delete(tid)  # B deletes it; A hears the cancel over the bus
     for client in (on_a, on_b):
         assert client.threads.search(ids=[tid]) == []
         with pytest.raises(NotFoundError):
             client.threads.get(tid)
-    until(lambda: f"run {run['run_id']} ended" in a.log())
+    wait_until(lambda: f"run {run['run_id']} ended" in a.log())
     assert count_rows(db, tid) == dict.fromkeys(tables(db), 0)
     assert on_a.threads.count() == 0
 
@@ -43,11 +44,11 @@ def test_stateless_run_of_a_killed_process_is_cleaned_by_the_takeover(cluster: C
     db = cluster.database_url
     empty = dict.fromkeys(tables(db), 0)
     run = get_sync_client(url=a.url).runs.create(None, "steps", input={"sleep": 0.5})
-    until(lambda: f"run {run['run_id']} started" in a.log())
+    wait_until(lambda: f"run {run['run_id']} started" in a.log())
     a.stop(sig_kill=True)
     assert count_rows(db) == {**empty, "threads": 1, "runs": 1}  # what the kill left
-    until(lambda: f"run {run['run_id']} ended" in b.log())
-    until(lambda: count_rows(db) == empty)
+    wait_until(lambda: f"run {run['run_id']} ended" in b.log())
+    wait_until(lambda: count_rows(db) == empty)
     assert get_sync_client(url=b.url).threads.search() == []
 
 
@@ -63,11 +64,11 @@ def test_thread_deleted_while_a_stalled_process_still_runs_it(cluster: Cluster) 
     db = cluster.database_url
     tid = on_a.threads.create()["thread_id"]
     run = on_a.runs.create(tid, "spin", input={"limit": 400}, config={"recursion_limit": 10**4})
-    until(lambda: count_rows(db, tid)["checkpoints"] > 20)
+    wait_until(lambda: count_rows(db, tid)["checkpoints"] > 20)
     assert a.process is not None
     os.kill(a.process.pid, signal.SIGSTOP)
     try:
-        until(lambda: f"run {run['run_id']} started" in b.log())  # taken over by B
+        wait_until(lambda: f"run {run['run_id']} started" in b.log())  # taken over by B
         deleting = threading.Thread(target=on_b.threads.delete, args=(tid,))
         deleting.start()  # may wait for a row lock the stopped process holds
         time.sleep(0.5)  # let B's deletion start before A wakes (not an assertion)
@@ -75,7 +76,7 @@ def test_thread_deleted_while_a_stalled_process_still_runs_it(cluster: Cluster) 
         os.kill(a.process.pid, signal.SIGCONT)
     deleting.join(60)
     assert not deleting.is_alive()
-    until(lambda: f"run {run['run_id']} ended" in a.log())  # A's stale execution ended
+    wait_until(lambda: f"run {run['run_id']} ended" in a.log())  # A's stale execution ended
     assert count_rows(db, tid) == dict.fromkeys(tables(db), 0)
     for client in (on_a, on_b):
         assert client.threads.search(ids=[tid]) == []

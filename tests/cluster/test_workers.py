@@ -20,7 +20,12 @@ import pytest
 from langgraph_sdk import get_client
 
 from tests.cluster.conftest import CLUSTER_CONFIG, FAST
-from tests.conftest import create_postgres_database, drop_postgres_database, free_port
+from tests.conftest import (
+    create_postgres_database,
+    drop_postgres_database,
+    free_port,
+    wait_until,
+)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -54,16 +59,6 @@ def _two_live(database: str) -> set[int] | None:
     return pids if len(pids) == 2 else None
 
 
-def _wait_for(check, timeout: float = 30.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
-
-
 def test_workers_share_the_port_and_replace_a_killed_one(database: str, tmp_path: Path) -> None:
     port = free_port()
     log = (tmp_path / "serve.log").open("wb")
@@ -73,9 +68,16 @@ def test_workers_share_the_port_and_replace_a_killed_one(database: str, tmp_path
         stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **FAST}, cwd=tmp_path,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
+
+    def serve_log() -> str:
+        log.flush()
+        return f"live: {_live_pids(database)}\n" + (tmp_path / "serve.log").read_text()[-4000:]
+
     try:
-        pids = _wait_for(lambda: _two_live(database))
-        _wait_for(lambda: httpx.get(url + "/ok").status_code == 200)
+        pids = wait_until(
+            lambda: _two_live(database), what="two live processes", describe=serve_log
+        )
+        wait_until(lambda: httpx.get(url + "/ok").status_code == 200, ignore=(httpx.HTTPError,))
 
         async def scenario() -> None:
             client = get_client(url=url)
@@ -93,7 +95,11 @@ def test_workers_share_the_port_and_replace_a_killed_one(database: str, tmp_path
 
         asyncio.run(scenario())
         # the supervisor has started a new process in place of the killed one
-        _wait_for(lambda: len(_live_pids(database) - {min(pids)}) == 2)
+        wait_until(
+            lambda: len(_live_pids(database) - {min(pids)}) == 2,
+            what="a replacement process",
+            describe=serve_log,
+        )
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
