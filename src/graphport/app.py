@@ -32,6 +32,7 @@ from graphport.bus.cluster import ClusterBus
 from graphport.bus.memory import MemoryBus
 from graphport.bus.transports import transport_for
 from graphport.config import Settings
+from graphport.engine import containment
 from graphport.engine.crons import CronScheduler
 from graphport.engine.feedback import FeedbackLinks
 from graphport.engine.protocol import ProtocolHub
@@ -153,6 +154,7 @@ def _lifespan(
         # langgraph runs sync nodes in the loop's default executor: size it so blocking graph
         # code in one run does not hold up the others.
         loop = asyncio.get_running_loop()
+        containment.install(loop)  # SystemExit & co. in graph code end the run, not the server
         loop.set_default_executor(
             ThreadPoolExecutor(max_workers=max(32, settings.jobs), thread_name_prefix="graph")
         )

@@ -18,6 +18,7 @@ from langgraph.errors import EmptyInputError, GraphBubbleUp, InvalidUpdateError,
 from langgraph.types import Command, Interrupt, Send
 
 from graphport import serde
+from graphport.engine import containment
 from graphport.graphs import Graph
 
 # Exceptions whose message is shown to the client; any other is masked (as the reference does).
@@ -186,9 +187,10 @@ async def execute(graph: Graph, prep: Prepared, publish: Publish | None = None) 
         else:
             async for chunk in graph.astream(prep.input, prep.config, **kwargs):
                 handle_chunk(chunk)
-    except asyncio.CancelledError:
+    except (asyncio.CancelledError, GeneratorExit):
         raise
-    except Exception as exc:
+    except BaseException as exc:  # SystemExit & co. too: graph code must not stop the server
+        exc = containment.unwrap(exc)
         outcome.status = "error"
         outcome.error = error_payload(exc)
         outcome.exception = exc

@@ -19,6 +19,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from graphport import serde, tracing
 from graphport.bus.memory import MemoryBus
 from graphport.config import Settings
+from graphport.engine import containment
 from graphport.engine.events import EventEncoder
 from graphport.engine.executor import Outcome, Publish, error_payload, execute
 from graphport.engine.feedback import FeedbackLinks
@@ -160,7 +161,10 @@ class Worker:
 
     def start(self, run: Run) -> None:
         """Execute a claimed run (its slot is already taken)."""
-        task = asyncio.get_running_loop().create_task(self._execute(run))
+        # in a run's context, so that what graph code raises stays in the run (containment.py)
+        task = asyncio.get_running_loop().create_task(
+            self._execute(run), context=containment.run_context()
+        )
         self.active[run["run_id"]] = task
         self.running_threads[run["run_id"]] = run["thread_id"]
         run_id = run["run_id"]
@@ -227,9 +231,10 @@ class Worker:
         with tracing.run_span(run, _graph_id(run)) as span:
             try:
                 outcome, thread_state = await self._run_graph(run, temporary, span)
-            except asyncio.CancelledError:
+            except (asyncio.CancelledError, GeneratorExit):
                 raise  # shutdown: left `running`, requeued and run again after the restart
-            except Exception as exc:  # the factory or the state read failed
+            except BaseException as exc:  # the factory or the state read failed, or graph
+                exc = containment.unwrap(exc)  # code raised SystemExit & co. outside a task
                 outcome = Outcome(status="error", error=error_payload(exc), exception=exc)
                 thread_state = {}
             tracing.end_run_span(span, outcome.status)
