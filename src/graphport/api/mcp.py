@@ -172,9 +172,11 @@ async def post(request: Request) -> Response:
 
 async def get(request: Request) -> Response:
     """No server-initiated stream: nothing is ever sent to a client unasked."""
-    return Response(status_code=405, headers={"allow": "POST"})
+    return JSONResponse(
+        {"detail": "Method Not Allowed"}, status_code=405, headers={"allow": "POST"}
+    )
 
 
 async def delete(request: Request) -> Response:
     """No sessions to end."""
-    return Response(status_code=404)
+    return JSONResponse({"detail": "Not Found"}, status_code=404)
