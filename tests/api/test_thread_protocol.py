@@ -505,3 +505,23 @@ async def test_run_start_on_an_interrupted_thread_resumes_it(url: str) -> None:
         again = await _command(c, tid, "run.start", assistant_id="hitl", input={"messages": ["r"]})
         asked = (await c.get(f"/threads/{tid}/runs/{again['result']['run_id']}/join")).json()
         assert asked["messages"] == ["q", "answer", "r"]  # not waiting any more: a new input
+
+
+async def test_run_start_right_after_the_interrupt_event_resumes(tmp_path: Path) -> None:
+    """A client that starts the next run as soon as it sees `input.requested` (RemoteGraph's
+    v3 resume, the SDK suite's test_async_resume_after_interrupt) gets there before the
+    interrupted run has stored its end (here a parallel node keeps it running for a second):
+    its input is still the answer, queued behind that run."""
+    srv = start_server(tmp_path, config=ROOT / "tests" / "graphs" / "langgraph-race.json")
+    tid = _new_thread()
+    try:
+        async with httpx.AsyncClient(base_url=srv.url, timeout=WAIT) as c:
+            await _command(c, tid, "run.start", assistant_id="slow_hitl", input={"messages": ["q"]})
+            await _read_until(
+                c, tid, {"channels": ["input"]}, lambda d: d["method"] == "input.requested"
+            )
+            second = await _command(c, tid, "run.start", assistant_id="slow_hitl", input="answer")
+            done = await c.get(f"/threads/{tid}/runs/{second['result']['run_id']}/join")
+            assert done.json() == {"messages": ["q", "answer", "slow"]}  # one step, in node order
+    finally:
+        srv.stop()

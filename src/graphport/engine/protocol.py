@@ -254,10 +254,11 @@ class ProtocolHub:
             if params.get(key) is not None:
                 body[key] = params[key]
         command = {k: params[k] for k in ("update", "goto") if params.get(k) is not None}
-        if "input" in body and await self._stored_interrupts(t.thread_id):
+        if "input" in body and await self._awaits_answer(t):
             # a thread waiting on an interrupt: its input is the answer (RemoteGraph sends a
             # Command(resume=...) as the raw value), as the reference reads the thread's state
             command["resume"] = body.pop("input")
+            t.answered.update(t.translator.pending_interrupts())
         if command:
             body["command"] = command
         return await self._create(t, body, headers, "run_id")
@@ -313,6 +314,14 @@ class ProtocolHub:
         )
         self._watch(t, run, done)
         return ({key: run["run_id"]} if key else {}), seq
+
+    async def _awaits_answer(self, t: _Thread) -> bool:
+        """Whether the thread waits on an interrupt: one its last run announced on this
+        process's stream (that run may not have recorded its end yet: a client that saw the
+        interrupt can start the next run first), or one stored with the thread's state."""
+        if set(t.translator.pending_interrupts()) - t.answered:
+            return True
+        return bool(await self._stored_interrupts(t.thread_id))
 
     async def _stored_interrupts(self, thread_id: str) -> set[str]:
         thread = await self.engine.storage.get_thread(thread_id)
