@@ -18,10 +18,12 @@ serve: setup
 	$(VENV)/bin/graphport serve --config examples/langgraph.json
 
 # Lint, type check (mypy --strict over src/, configured in pyproject.toml), the whole test suite
-# (starts PostgreSQL and Redis first when they are installed but down), then the black-box API
+# (starts PostgreSQL and Redis first when they are installed but down, installs Debian's chromium
+# for the browser tests when it is missing and apt-get can), then the black-box API
 # suite again against a server on PostgreSQL
 test: setup
 	scripts/services.sh
+	scripts/browser.sh
 	$(VENV)/bin/ruff check src tests
 	$(VENV)/bin/mypy
 	$(PY) -m pytest
