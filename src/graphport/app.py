@@ -143,6 +143,17 @@ def _bus(settings: Settings, storage: Storage) -> MemoryBus:
     return ClusterBus(transport, retention, max_events, origin=storage.worker_id)
 
 
+def _prepare_loop(loop: asyncio.AbstractEventLoop, jobs: int) -> None:
+    """The event loop as graph code needs it."""
+    # SystemExit & co. raised by graph code end its run, not the server (containment.py)
+    containment.install(loop)
+    # langgraph runs sync nodes in the loop's default executor: size it so blocking graph
+    # code in one run does not hold up the others.
+    loop.set_default_executor(
+        ThreadPoolExecutor(max_workers=max(32, jobs), thread_name_prefix="graph")
+    )
+
+
 def _lifespan(
     settings: Settings, graphs: dict[str, GraphEntry], metrics: Metrics
 ) -> Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]:
@@ -151,13 +162,7 @@ def _lifespan(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        # langgraph runs sync nodes in the loop's default executor: size it so blocking graph
-        # code in one run does not hold up the others.
-        loop = asyncio.get_running_loop()
-        containment.install(loop)  # SystemExit & co. in graph code end the run, not the server
-        loop.set_default_executor(
-            ThreadPoolExecutor(max_workers=max(32, settings.jobs), thread_name_prefix="graph")
-        )
+        _prepare_loop(asyncio.get_running_loop(), settings.jobs)
         storage = open_storage(settings, load_embeddings(settings))
         storage.stale_after = settings.stale_after_seconds
         storage.default_ttl = settings.thread_ttl.default

@@ -133,7 +133,6 @@ async def execute(graph: Graph, prep: Prepared, publish: Publish | None = None) 
         if mode in _LANGGRAPH_MODE:
             modes.add(_LANGGRAPH_MODE[mode])
     seen_interrupts: set[str] = set()
-    subgraphs = prep.subgraphs
 
     def handle(ns: tuple[str, ...], mode: str, data: Any, interrupts: Any = ()) -> None:
         if publish is not None:
@@ -148,45 +147,16 @@ async def execute(graph: Graph, prep: Prepared, publish: Publish | None = None) 
                     outcome.interrupts.append(item)
             outcome.values = data
 
-    def handle_chunk(chunk: Any) -> None:
-        if subgraphs:
-            handle(*chunk)
-        else:
-            handle((), *chunk)
-
     kwargs: dict[str, Any] = {
         "context": prep.context,
         "stream_mode": list(modes),
-        "subgraphs": subgraphs,
+        "subgraphs": prep.subgraphs,
         "durability": prep.durability,
         "interrupt_before": prep.interrupt_before,
         "interrupt_after": prep.interrupt_after,
     }
     try:
-        if "events" in requested:
-            # LangChain callback events; the root graph's own stream chunks arrive among them
-            root = str(prep.config.get("run_id"))
-            async for event in graph.astream_events(
-                prep.input,
-                prep.config,
-                version="v2",
-                **kwargs,
-            ):
-                if event["event"] == "on_chain_stream" and event["run_id"] == root:
-                    handle_chunk(event["data"]["chunk"])
-                elif publish is not None:
-                    publish((), "events", event)
-        elif PROTOCOL_MODE in requested:
-            configurable = {**prep.config["configurable"], CONFIG_KEY_STREAM_MESSAGES_V2: True}
-            config: RunnableConfig = {**prep.config, "configurable": configurable}
-            async for part in graph.astream(prep.input, config, version="v2", **kwargs):
-                data, interrupts = part["data"], part.get("interrupts") or ()
-                if interrupts and isinstance(data, dict):
-                    data = {**data, "__interrupt__": interrupts}  # as v1 values carry them
-                handle(tuple(part["ns"]), part["type"], data, interrupts)
-        else:
-            async for chunk in graph.astream(prep.input, prep.config, **kwargs):
-                handle_chunk(chunk)
+        await _drive(graph, prep, kwargs, handle, publish)
     except (asyncio.CancelledError, GeneratorExit):
         raise
     except BaseException as exc:  # SystemExit & co. too: graph code must not stop the server
@@ -195,3 +165,39 @@ async def execute(graph: Graph, prep: Prepared, publish: Publish | None = None) 
         outcome.error = error_payload(exc)
         outcome.exception = exc
     return outcome
+
+
+Handle = Callable[..., None]  # (namespace, mode, data[, interrupts])
+
+
+async def _drive(
+    graph: Graph, prep: Prepared, kwargs: dict[str, Any], handle: Handle, publish: Publish | None
+) -> None:
+    """Stream the graph the way the run's stream modes need, handing each chunk to `handle`."""
+
+    def handle_chunk(chunk: Any) -> None:
+        if prep.subgraphs:
+            handle(*chunk)
+        else:
+            handle((), *chunk)
+
+    requested = prep.stream_mode
+    if "events" in requested:
+        # LangChain callback events; the root graph's own stream chunks arrive among them
+        root = str(prep.config.get("run_id"))
+        async for event in graph.astream_events(prep.input, prep.config, version="v2", **kwargs):
+            if event["event"] == "on_chain_stream" and event["run_id"] == root:
+                handle_chunk(event["data"]["chunk"])
+            elif publish is not None:
+                publish((), "events", event)
+    elif PROTOCOL_MODE in requested:
+        configurable = {**prep.config["configurable"], CONFIG_KEY_STREAM_MESSAGES_V2: True}
+        config: RunnableConfig = {**prep.config, "configurable": configurable}
+        async for part in graph.astream(prep.input, config, version="v2", **kwargs):
+            data, interrupts = part["data"], part.get("interrupts") or ()
+            if interrupts and isinstance(data, dict):
+                data = {**data, "__interrupt__": interrupts}  # as v1 values carry them
+            handle(tuple(part["ns"]), part["type"], data, interrupts)
+    else:
+        async for chunk in graph.astream(prep.input, prep.config, **kwargs):
+            handle_chunk(chunk)
