@@ -10,7 +10,7 @@ import sys
 from typing import Any, NoReturn
 
 from graphport import __version__
-from graphport.config import ConfigError, load_settings
+from graphport.config import ConfigError, Settings, load_settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -120,6 +120,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.command != "serve":
         _parser().print_help()
         sys.exit(2)
+    _serve(args)
+
+
+def _serve_settings(args: argparse.Namespace) -> Settings:
+    """The settings of `graphport serve`, or exit with one line saying what is wrong."""
     try:
         settings = load_settings(
             config=args.config,
@@ -139,6 +144,11 @@ def main(argv: list[str] | None = None) -> None:
     except ConfigError as exc:
         print(f"graphport: {exc}", file=sys.stderr)
         sys.exit(1)
+    return settings
+
+
+def _serve(args: argparse.Namespace) -> None:
+    settings = _serve_settings(args)
     _logging(settings.log_level, settings.log_json)
     for level, message in settings.config_notes:
         logging.getLogger("graphport.config").log(level, message)
