@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -220,19 +221,27 @@ def _refuse(exc: ConfigError) -> NoReturn:
 
 
 def _check_database(settings: Any) -> None:
-    """A bad URL scheme or an unreachable PostgreSQL: one line and exit 1, before serving (not a
-    traceback from the lifespan)."""
+    """A bad URL scheme, a SQLite file that cannot be opened, an unreachable PostgreSQL or
+    Redis: one line and exit 1, before serving (not a traceback from the lifespan)."""
+    from graphport.storage import check_database_url
+
+    check_database_url(settings)
+    if settings.sqlite_path is None:
+        _reach_postgres(settings.database_url)
+    elif settings.sqlite_path != ":memory:":
+        _open_sqlite(settings.sqlite_path)
+    if settings.redis_url:
+        _reach_redis(settings.redis_url)
+
+
+def _reach_postgres(url: str) -> None:
     import asyncio
 
     from graphport import errors
-    from graphport.storage import check_database_url
     from graphport.storage.postgres import PostgresStorage
 
-    check_database_url(settings)
-    if settings.sqlite_path is not None:
-        return
     # reachability only: the store (and the embeddings it would load) plays no part
-    storage = PostgresStorage(settings.database_url)
+    storage = PostgresStorage(url)
 
     async def reach() -> None:
         await storage.open()
@@ -242,6 +251,28 @@ def _check_database(settings: Any) -> None:
         asyncio.run(reach())
     except errors.GraphportError as exc:
         raise ConfigError(str(exc).splitlines()[0]) from exc
+
+
+def _open_sqlite(path: str) -> None:
+    import sqlite3
+    from pathlib import Path
+
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.closing(sqlite3.connect(path)) as conn:
+            conn.execute("PRAGMA schema_version")  # fails on a file that is not a database
+    except (OSError, sqlite3.Error) as exc:
+        raise ConfigError(f"cannot open the SQLite database {path}: {exc}") from exc
+
+
+def _reach_redis(url: str) -> None:
+    import redis
+
+    try:
+        with redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5) as client:
+            client.ping()
+    except (redis.RedisError, ValueError) as exc:
+        raise ConfigError(f"Redis is not reachable at {url}: {exc}") from exc
 
 
 def _server_class() -> Any:

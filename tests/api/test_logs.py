@@ -95,6 +95,9 @@ def test_serving_on_once_bound(tmp_path: Path, own_server: None) -> None:
     [
         ("postgresql://nobody@127.0.0.1:1/x", "Cannot connect to PostgreSQL"),
         ("mysql://db/app", "Unsupported database URL 'mysql://db/app'"),
+        ("sqlite:////proc/nope/x.sqlite", "cannot open the SQLite database /proc/nope/x.sqlite"),
+        ("sqlite:///not-a-database.sqlite", "not-a-database.sqlite: file is not a database"),
+        ("redis", "Redis is not reachable at redis://127.0.0.1:1"),
     ],
 )
 def test_database_problems_are_one_line(
@@ -103,9 +106,13 @@ def test_database_problems_are_one_line(
     import subprocess
     import sys
 
+    (tmp_path / "not-a-database.sqlite").write_text("graphport was here, but not as SQLite\n" * 9)
+    extra = []
+    if url == "redis":  # a good database beside an unreachable bus
+        url, extra = f"sqlite:///{tmp_path / 'ok.sqlite'}", ["--redis-url", "redis://127.0.0.1:1"]
     done = subprocess.run(
         [sys.executable, "-m", "graphport", "serve", "--config", str(_config(tmp_path)),
-         "--port", "0", "--database-url", url],
+         "--port", "0", "--database-url", url, *extra],
         capture_output=True, text=True, timeout=60, cwd=tmp_path,
     )  # fmt: skip
     assert done.returncode == 1
