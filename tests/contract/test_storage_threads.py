@@ -7,6 +7,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+import pytest
+
+from graphport import errors
 from graphport.models import THREAD_SORT_FIELDS, Thread, iso, uuid7
 from graphport.storage.base import Storage
 from tests.contract.test_storage_runs import make_run
@@ -150,6 +153,15 @@ async def test_search_threads_sorts_by_every_field_either_way(storage: Storage) 
             assert total == 3
     found, _ = await storage.search_threads()
     assert [t["thread_id"] for t in found] == ids[::-1]
+
+
+async def test_search_threads_refuses_an_unknown_sort(storage: Storage) -> None:
+    """A sort key or order outside THREAD_SORT_FIELDS / asc, desc is refused by the storage
+    itself (the names go into SQL text), on every backend alike."""
+    for sort_by, sort_order in (("created_at; DROP TABLE threads", "desc"), ("status", "up")):
+        with pytest.raises(errors.ValidationFailed):
+            await storage.search_threads(sort_by=sort_by, sort_order=sort_order)
+    await storage.search_threads()  # and the table is still there
 
 
 async def test_search_threads_filters_by_status_and_ids_and_pages(storage: Storage) -> None:

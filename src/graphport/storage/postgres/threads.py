@@ -124,8 +124,10 @@ class ThreadsMixin(PostgresBase):
     ) -> tuple[list[Thread], int]:
         where, args = _search_sql(metadata, values, status, ids)
         where, args = narrow(where, args, visible_sql("metadata", visible))
-        direction = "ASC" if sort_order.lower() == "asc" else "DESC"
-        order = f"{_SORT_KEYS.get(sort_by, 'created_at')} {direction}, thread_id {direction}"
+        if sort_by not in _SORT_KEYS or sort_order not in ("asc", "desc"):
+            raise errors.ValidationFailed(f"Invalid sort: {sort_by} {sort_order}")
+        direction = "ASC" if sort_order == "asc" else "DESC"
+        order = f"{_SORT_KEYS[sort_by]} {direction}, thread_id {direction}"
         async with self._transaction() as tx:
             cur = await tx.execute(f"SELECT count(*) AS n FROM threads WHERE {where}", args)
             total = await cur.fetchone()
