@@ -195,7 +195,26 @@ def _serve(args: argparse.Namespace) -> None:
         GRAPHPORT_UI_BUNDLED="1",  # create_app above bundled the `ui` block
     )
     _share_metrics()
-    uvicorn.run("graphport.cli:app_from_env", factory=True, workers=settings.workers, **options)
+    _supervise(settings, options)
+
+
+def _supervise(settings: Settings, options: dict[str, Any]) -> None:
+    """uvicorn's supervisor on a socket bound first, so that "serving on" follows the bind (a
+    taken port is uvicorn's one line and exit 3, as with one process)."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config(
+        "graphport.cli:app_from_env", factory=True, workers=settings.workers, **options
+    )
+    sock = config.bind_socket()
+    logging.getLogger("graphport").info(
+        "serving on %s (%d processes)", settings.base_url, settings.workers
+    )
+    try:
+        Multiprocess(config, sockets=[sock]).run()
+    except KeyboardInterrupt:
+        pass
 
 
 def _share_metrics() -> None:

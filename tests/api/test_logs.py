@@ -64,7 +64,10 @@ def test_json_logs_and_reference_env_names(tmp_path: Path, own_server: None) -> 
     assert all({"timestamp", "level", "message"} <= e.keys() for e in entries)
 
 
-def test_a_taken_port_is_one_line_and_no_serving_on(tmp_path: Path, own_server: None) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_taken_port_is_one_line_and_no_serving_on(
+    tmp_path: Path, own_server: None, workers: str
+) -> None:
     import socket
     import subprocess
     import sys
@@ -75,17 +78,19 @@ def test_a_taken_port_is_one_line_and_no_serving_on(tmp_path: Path, own_server: 
         port = taken.getsockname()[1]
         done = subprocess.run(
             [sys.executable, "-m", "graphport", "serve", "--config", str(_config(tmp_path)),
-             "--port", str(port), "--database-url", ":memory:"],
+             "--port", str(port), "--database-url", f"sqlite:///{tmp_path / 'db.sqlite'}",
+             "--workers", workers],
             capture_output=True, text=True, timeout=60, cwd=tmp_path,
         )  # fmt: skip
     output = done.stdout + done.stderr
     assert done.returncode != 0
-    assert "address already in use" in output and "serving on" not in output
+    assert "address already in use" in output.lower() and "serving on" not in output
     assert "Traceback" not in output
 
 
-def test_serving_on_once_bound(tmp_path: Path, own_server: None) -> None:
-    srv = start_server(tmp_path, config=_config(tmp_path))
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serving_on_once_bound(tmp_path: Path, own_server: None, workers: str) -> None:
+    srv = start_server(tmp_path, config=_config(tmp_path), extra_env={"GRAPHPORT_WORKERS": workers})
     srv.stop()
     assert f"serving on {srv.url}" in srv.log()
 
