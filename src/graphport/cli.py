@@ -168,6 +168,7 @@ def _serve(args: argparse.Namespace) -> None:
         "host": settings.host,
         "port": settings.port,
         "log_level": "warning",
+        "log_config": None,  # its lines go through graphport's handler (JSON with LOG_JSON)
         "access_log": False,
         "lifespan": "on",
         "timeout_graceful_shutdown": settings.drain_seconds,
