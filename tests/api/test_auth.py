@@ -9,6 +9,7 @@ a store handler that puts each user's items under their identity.
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -195,6 +196,43 @@ def test_runs_go_through_their_thread_and_graphs_see_the_user(
     r = bob_http.post("/runs/cancel", json={"thread_id": tid, "run_ids": [rid]})
     assert r.status_code == 404
     assert alice.runs.get(tid, rid)["status"] == "success"
+
+
+@pytest.mark.parametrize("where", ["thread", "stateless"])
+def test_a_create_run_handler_gets_the_keys_and_defaults_of_the_reference(
+    auth_server: Server, as_user: Any, where: str
+) -> None:
+    """threads.create_run receives every key the reference hands it, with its defaults: a list
+    of stream modes, dicts for config and context, after_seconds 0, a stateless run's
+    if_not_exists "create" and temporary kwargs (compared with langgraph-api 0.16.7)."""
+    alice = as_user("alice")
+    body = {"assistant_id": "echo", "input": {"messages": []}, "metadata": {"show_value": 1}}
+    path = "/runs"
+    if where == "thread":
+        path = f"/threads/{alice.post('/threads', json={}).json()['thread_id']}/runs"
+    r = alice.post(path, json=body)
+    assert r.status_code == 403
+    shape = json.loads(r.json()["detail"])
+    assert set(shape) == {
+        "thread_id", "assistant_id", "run_id", "status", "metadata", "kwargs", "action",
+        "prevent_insert_if_inflight", "multitask_strategy", "if_not_exists", "after_seconds",
+        "values", "kwargs_values",
+    }  # fmt: skip
+    assert shape["kwargs"] == {
+        "input": "dict", "command": "NoneType", "config": "dict", "context": "dict",
+        "stream_mode": "list", "interrupt_before": "NoneType", "interrupt_after": "NoneType",
+        "webhook": "NoneType", "feedback_keys": "NoneType", "temporary": "bool",
+        "subgraphs": "bool", "resumable": "bool", "checkpoint_during": "bool",
+        "durability": "str",
+    }  # fmt: skip
+    stateless = where == "stateless"
+    assert shape["values"] == {
+        "if_not_exists": "create" if stateless else "reject",
+        "after_seconds": 0,
+        "status": "pending",
+    }
+    assert shape["kwargs_values"] == {
+        "stream_mode": ["values"], "temporary": stateless, "durability": "async"}  # fmt: skip
 
 
 def test_stateless_runs_batches_and_the_cancel_of_all_runs(

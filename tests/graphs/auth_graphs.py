@@ -6,6 +6,7 @@ and a few that exercise the error paths of `authenticate`.
 
 from __future__ import annotations
 
+import json
 import operator
 from typing import Annotated, Any, TypedDict
 
@@ -58,6 +59,22 @@ async def owner_only(ctx: Auth.types.AuthContext, value: dict[str, Any]) -> Any:
             metadata = value["metadata"] = {}
         metadata.update(owner)
     return owner
+
+
+@auth.on.threads.create_run
+async def runs_as_owned(ctx: Auth.types.AuthContext, value: dict[str, Any]) -> Any:
+    """As owner_only; a run whose metadata asks for it is refused with the value it was given
+    (its keys and their types), so that a test can see what a handler receives."""
+    if (value.get("metadata") or {}).get("show_value"):
+        kwargs = value["kwargs"]
+        shape = {
+            **{k: type(v).__name__ for k, v in value.items() if k != "kwargs"},
+            "kwargs": {k: type(v).__name__ for k, v in kwargs.items()},
+            "values": {k: value[k] for k in ("if_not_exists", "after_seconds", "status")},
+            "kwargs_values": {k: kwargs[k] for k in ("stream_mode", "temporary", "durability")},
+        }
+        raise Auth.exceptions.HTTPException(status_code=403, detail=json.dumps(shape))
+    return await owner_only(ctx, value)
 
 
 @auth.on.threads.delete

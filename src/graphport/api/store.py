@@ -109,7 +109,8 @@ async def put_item(request: Request) -> Response:
     if body.get("ttl") is not None:  # minutes; absent: store.ttl.default_ttl
         kwargs["ttl"] = body["ttl"]
     allowed = await _authorize("put", {"namespace": namespace, "key": key, "value": value,
-                                       "index": body.get("index")})  # fmt: skip
+                                       "index": body.get("index"),
+                                       "ttl": body.get("ttl")})  # fmt: skip
     namespace, key, value = allowed["namespace"], allowed["key"], allowed["value"]
     await _store(request).aput(namespace, key, value, **kwargs)
     return Response(status_code=204)
@@ -121,7 +122,8 @@ async def get_item(request: Request) -> Response:
     if not key:
         return JSONResponse({"error": "Key is required"}, status_code=400)
     refresh = request.query_params.get("refresh_ttl")
-    allowed = await _authorize("get", {"namespace": namespace, "key": key})
+    allowed = await _authorize("get", {"namespace": namespace, "key": key,
+                                       "refresh_ttl": refresh})  # fmt: skip
     namespace, key = allowed["namespace"], allowed["key"]
     item = await _store(request).aget(
         namespace, key, refresh_ttl=None if refresh is None else refresh.lower() == "true"
@@ -144,6 +146,7 @@ async def search_items(request: Request) -> Response:
     allowed = await _authorize("search", {
         "namespace": prefix, "filter": body.get("filter"), "limit": int(body.get("limit") or 10),
         "offset": int(body.get("offset") or 0), "query": body.get("query"),
+        "refresh_ttl": body.get("refresh_ttl"),
     })  # fmt: skip
     items = await _store(request).asearch(
         allowed["namespace"],

@@ -412,16 +412,35 @@ async def _authorize_run(
         "metadata": dict(body.get("metadata") or {}),
         "prevent_insert_if_inflight": body.get("multitask_strategy") == "reject",
         "multitask_strategy": body.get("multitask_strategy") or "enqueue",
-        "if_not_exists": body.get("if_not_exists") or "reject",
-        "after_seconds": body.get("after_seconds"),
-        "kwargs": {
-            k: body.get(k)
-            for k in ("input", "command", "config", "context", "stream_mode", "webhook")
-        },
+        # a stateless run creates its (temporary) thread
+        "if_not_exists": body.get("if_not_exists") or ("create" if thread_id is None else "reject"),
+        "after_seconds": body.get("after_seconds") or 0,
+        "kwargs": _run_kwargs(body, temporary=thread_id is None),
         "action": None,
     }
     visible = await auth.authorize("threads", "create_run", value)
     return {**body, "metadata": value.get("metadata") or {}}, visible
+
+
+def _run_kwargs(body: dict[str, Any], *, temporary: bool) -> dict[str, Any]:
+    """`kwargs` of the create_run value, with the keys and defaults the reference hands it."""
+    mode = body.get("stream_mode") or ["values"]
+    return {
+        "input": body.get("input"),
+        "command": body.get("command"),
+        "config": body.get("config") or {},
+        "context": body.get("context") or {},
+        "stream_mode": [mode] if isinstance(mode, str) else list(mode),
+        "interrupt_before": body.get("interrupt_before"),
+        "interrupt_after": body.get("interrupt_after"),
+        "webhook": body.get("webhook"),
+        "feedback_keys": body.get("feedback_keys"),
+        "temporary": temporary and body.get("on_completion", "delete") == "delete",
+        "subgraphs": bool(body.get("stream_subgraphs")),
+        "resumable": bool(body.get("stream_resumable")),
+        "checkpoint_during": body.get("checkpoint_during", True),
+        "durability": body.get("durability") or "async",
+    }
 
 
 def _timestamp(stamp: str) -> float:
