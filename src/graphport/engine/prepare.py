@@ -103,7 +103,7 @@ def new_run(
         "assistant_id": assistant["assistant_id"],
         "metadata": metadata,
         "status": "pending",
-        "kwargs": _run_kwargs(body, config, context, temporary, bool(req_context)),
+        "kwargs": run_kwargs(body, config, context, temporary, bool(req_context)),
         "multitask_strategy": body.get("multitask_strategy") or "enqueue",
         "created_at": created_at,
         "updated_at": updated_at,
@@ -137,7 +137,7 @@ def _server_configurable(
     }
 
 
-def _run_kwargs(
+def run_kwargs(
     body: dict[str, Any],
     config: dict[str, Any],
     context: dict[str, Any],

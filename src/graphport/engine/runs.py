@@ -12,7 +12,7 @@ from graphport import auth, errors, serde
 from graphport.auth.filters import Conditions, matches
 from graphport.bus.memory import MemoryBus
 from graphport.config import Settings
-from graphport.engine.prepare import RESERVED_CONFIGURABLE, new_run, new_run_thread
+from graphport.engine.prepare import RESERVED_CONFIGURABLE, new_run, new_run_thread, run_kwargs
 from graphport.engine.webhook_policy import validate_webhook
 from graphport.engine.worker import Worker
 from graphport.events import END, Event, event_seq
@@ -195,8 +195,8 @@ class RunEngine:
         filter hides is not found (and not created over)."""
         if thread_id is None:
             thread_id = uuid7()
-            temporary = body.get("on_completion", "delete") != "keep"
-            return thread_id, None, new_run_thread(body, assistant, thread_id, now, temporary)
+            thread = new_run_thread(body, assistant, thread_id, now, is_temporary(body))
+            return thread_id, None, thread
         existing = await self.storage.get_thread(thread_id)
         if existing is not None and visible and not matches(visible, existing["metadata"]):
             raise errors.NotFound("Thread or assistant not found.")
@@ -415,32 +415,25 @@ async def _authorize_run(
         # a stateless run creates its (temporary) thread
         "if_not_exists": body.get("if_not_exists") or ("create" if thread_id is None else "reject"),
         "after_seconds": body.get("after_seconds") or 0,
-        "kwargs": _run_kwargs(body, temporary=thread_id is None),
+        "kwargs": _kwargs_for_auth(body, stateless=thread_id is None),
         "action": None,
     }
     visible = await auth.authorize("threads", "create_run", value)
     return {**body, "metadata": value.get("metadata") or {}}, visible
 
 
-def _run_kwargs(body: dict[str, Any], *, temporary: bool) -> dict[str, Any]:
-    """`kwargs` of the create_run value, with the keys and defaults the reference hands it."""
-    mode = body.get("stream_mode") or ["values"]
-    return {
-        "input": body.get("input"),
-        "command": body.get("command"),
-        "config": body.get("config") or {},
-        "context": body.get("context") or {},
-        "stream_mode": [mode] if isinstance(mode, str) else list(mode),
-        "interrupt_before": body.get("interrupt_before"),
-        "interrupt_after": body.get("interrupt_after"),
-        "webhook": body.get("webhook"),
-        "feedback_keys": body.get("feedback_keys"),
-        "temporary": temporary and body.get("on_completion", "delete") == "delete",
-        "subgraphs": bool(body.get("stream_subgraphs")),
-        "resumable": bool(body.get("stream_resumable")),
-        "checkpoint_during": body.get("checkpoint_during", True),
-        "durability": body.get("durability") or "async",
-    }
+def _kwargs_for_auth(body: dict[str, Any], *, stateless: bool) -> dict[str, Any]:
+    """`kwargs` of the create_run value: the run's kwargs as they will be stored (the keys and
+    defaults the reference hands the handler), without graphport's own bookkeeping."""
+    config, context = body.get("config") or {}, body.get("context") or {}
+    temporary = stateless and is_temporary(body)
+    kwargs = run_kwargs(body, config, context, temporary, "context" in body)
+    return {k: v for k, v in kwargs.items() if k not in ("context_provided", "trace_context")}
+
+
+def is_temporary(body: dict[str, Any]) -> bool:
+    """Whether a stateless run's thread goes with it (unless `on_completion` is `keep`)."""
+    return bool(body.get("on_completion", "delete") != "keep")
 
 
 def _timestamp(stamp: str) -> float:
