@@ -122,12 +122,11 @@ async def get_item(request: Request) -> Response:
     if not key:
         return JSONResponse({"error": "Key is required"}, status_code=400)
     refresh = request.query_params.get("refresh_ttl")
+    refresh_ttl = None if refresh is None else refresh.lower() == "true"
     allowed = await _authorize("get", {"namespace": namespace, "key": key,
-                                       "refresh_ttl": refresh})  # fmt: skip
+                                       "refresh_ttl": refresh_ttl})  # fmt: skip
     namespace, key = allowed["namespace"], allowed["key"]
-    item = await _store(request).aget(
-        namespace, key, refresh_ttl=None if refresh is None else refresh.lower() == "true"
-    )
+    item = await _store(request).aget(namespace, key, refresh_ttl=refresh_ttl)
     return JSONResponse(_item(item))
 
 

@@ -30,9 +30,13 @@ class GraphAborted(Exception):
         self.original = original
 
 
+# how asyncio stops work: never a fault of graph code, always passed on
+PASSES_THROUGH = (asyncio.CancelledError, GeneratorExit)
+
+
 def is_contained(exc: BaseException) -> bool:
     """Whether `exc` would escape ordinary error handling (and a task) and must be caught."""
-    return not isinstance(exc, Exception | asyncio.CancelledError | GeneratorExit)
+    return not isinstance(exc, (Exception, *PASSES_THROUGH))
 
 
 def unwrap(exc: BaseException) -> BaseException:

@@ -7,7 +7,6 @@ gives status `error`; cancellation gives `interrupted` and a timeout `timeout`.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -157,7 +156,7 @@ async def execute(graph: Graph, prep: Prepared, publish: Publish | None = None) 
     }
     try:
         await _drive(graph, prep, kwargs, handle, publish)
-    except (asyncio.CancelledError, GeneratorExit):
+    except containment.PASSES_THROUGH:
         raise
     except BaseException as exc:  # SystemExit & co. too: graph code must not stop the server
         exc = containment.unwrap(exc)

@@ -231,7 +231,7 @@ class Worker:
         with tracing.run_span(run, _graph_id(run)) as span:
             try:
                 outcome, thread_state = await self._run_graph(run, temporary, span)
-            except (asyncio.CancelledError, GeneratorExit):
+            except containment.PASSES_THROUGH:
                 raise  # shutdown: left `running`, requeued and run again after the restart
             except BaseException as exc:  # the factory or the state read failed, or graph
                 exc = containment.unwrap(exc)  # code raised SystemExit & co. outside a task
