@@ -149,3 +149,17 @@ async def test_postgres_servers_starting_at_once_migrate_once(postgres_database:
             cur = await conn.execute(f"SELECT count(*), count(DISTINCT {column}) FROM {table}")
             total, distinct = await cur.fetchone() or (0, 0)
             assert total == distinct > 0
+
+
+async def test_processes_opening_a_new_sqlite_file_at_once_all_start(tmp_path: Path) -> None:
+    """`--workers N` processes set up one new file at the same time: each sets the schema in
+    turn (langgraph's store and saver migrate without a lock; two at once failed with
+    "duplicate column name" and one process did not start)."""
+    for round_ in range(5):
+        path = str(tmp_path / f"shared-{round_}.sqlite")
+        backends = [SqliteStorage(path, shared=True) for _ in range(3)]
+        try:
+            await asyncio.gather(*(b.open() for b in backends))
+        finally:
+            for b in backends:
+                await b.close()

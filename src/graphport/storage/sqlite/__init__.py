@@ -11,7 +11,11 @@ checkpointer and its store in an in-memory SQLite database (`storage/store.py`: 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
+import os
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -61,19 +65,20 @@ class SqliteStorage(
         await asyncio.to_thread(self._conn.ready.wait)
         if self._conn.error is not None:
             raise self._conn.error
-        await self._submit(migrate)
-        if self.path == ":memory:":
-            self.checkpointer = MemorySaver()
-        else:
-            import aiosqlite
+        async with _schema_lock(self.path):
+            await self._submit(migrate)
+            if self.path == ":memory:":
+                self.checkpointer = MemorySaver()
+            else:
+                import aiosqlite
 
-            self._saver_conn = await aiosqlite.connect(self.path, isolation_level=None)
-            await self._saver_conn.execute("PRAGMA busy_timeout=10000")
-            await self._saver_conn.execute("PRAGMA synchronous=NORMAL")
-            self.checkpointer = SqliteSaver(self._saver_conn)
-            await self.checkpointer.setup()
-            await self._submit(install_guard)
-        await self._open_store()
+                self._saver_conn = await aiosqlite.connect(self.path, isolation_level=None)
+                await self._saver_conn.execute("PRAGMA busy_timeout=10000")
+                await self._saver_conn.execute("PRAGMA synchronous=NORMAL")
+                self.checkpointer = SqliteSaver(self._saver_conn)
+                await self.checkpointer.setup()
+                await self._submit(install_guard)
+            await self._open_store()
 
     async def _open_store(self) -> None:
         from langgraph.store.sqlite.aio import AsyncSqliteStore
@@ -126,3 +131,19 @@ class SqliteStorage(
                 )
 
         await self._submit(op)
+
+
+@contextlib.asynccontextmanager
+async def _schema_lock(path: str) -> AsyncIterator[None]:
+    """Processes opening one file (`--workers N`) set its schema one at a time: langgraph's
+    store and saver migrate without a lock, and two at once fail ("duplicate column name"),
+    which stopped one of the processes at start."""
+    if path == ":memory:":
+        yield
+        return
+    fd = os.open(f"{path}.setup-lock", os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        await asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
