@@ -60,12 +60,12 @@ class SqliteStorage(
     async def open(self) -> None:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._conn = Connection(self.path)
-        self._conn.start()
-        await asyncio.to_thread(self._conn.ready.wait)
-        if self._conn.error is not None:
-            raise self._conn.error
         async with _schema_lock(self.path):
+            self._conn = Connection(self.path)
+            self._conn.start()
+            await asyncio.to_thread(self._conn.ready.wait)
+            if self._conn.error is not None:
+                raise self._conn.error
             await self._submit(migrate)
             if self.path == ":memory:":
                 self.checkpointer = MemorySaver()

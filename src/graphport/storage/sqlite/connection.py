@@ -32,10 +32,11 @@ class Connection(threading.Thread):
     def run(self) -> None:
         try:
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            # first: switching to WAL waits for another process's lock instead of failing
+            conn.execute("PRAGMA busy_timeout=10000")
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute("PRAGMA busy_timeout=10000")
         except BaseException as exc:
             self.error = exc
             self.ready.set()
