@@ -123,7 +123,16 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, S
     server.stop()
 
 
-FAMILIES = ["Assistants", "Threads", "Thread Runs", "Stateless Runs", "Store", "A2a", "Mcp"]
+FAMILIES = [
+    "Assistants",
+    "Threads",
+    "Thread Runs",
+    "Stateless Runs",
+    "Crons",
+    "Store",
+    "A2A",
+    "MCP",
+]
 
 
 def _operations(server: Server, family: str) -> list[tuple[str, str]]:

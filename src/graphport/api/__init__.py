@@ -188,13 +188,5 @@ def route_table(http: dict[str, Any]) -> RouteTable:
     return RouteTable(fixed=fixed, meta=META, api=api, root=[ok, META[0]])
 
 
-openapi.describe(metrics.metrics, tags=["System"], responses={})
-for _endpoint in (runs.create_stateless, runs.stream_stateless, runs.wait_stateless):
-    openapi.describe(_endpoint, body="RunCreateStateless", responses={
-        "404": "Not Found", "409": "Conflict", "422": "Validation Error"})  # fmt: skip
-for _endpoint in (runs.create_thread_run, runs.stream_thread_run, runs.wait_thread_run):
-    openapi.describe(_endpoint, body="RunCreateStateful", responses={
-        "404": "Not Found", "409": "Conflict", "422": "Validation Error"})  # fmt: skip
-openapi.describe(ui.component, tags=["UI"], responses={
-    "404": "UI not found for the graph", "422": "Validation Error"})  # fmt: skip
-openapi.describe(ui.asset, tags=["UI"], responses={"404": "Not Found"})
+# what each route takes and answers, for /openapi.json (imported for its declarations)
+from graphport.api import descriptions  # noqa: E402, F401

@@ -2,9 +2,9 @@
 
 The routes are read from the application itself (so disabled groups are left out and a
 `mount_prefix` shows in the paths); request schemas come from the documents the routes validate
-with (api/schemas.py), never written twice. A route describes itself further with `describe`
-(other parts of graphport add theirs the same way). A FastAPI `http.app`'s own document is
-merged in.
+with (api/schemas.py), never written twice, and response schemas from api/response_schemas.py.
+graphport.api.descriptions says, route by route with `describe`, what each takes and answers.
+A FastAPI `http.app`'s own document is merged in.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from graphport import __version__
-from graphport.api import schemas
+from graphport.api import response_schemas, schemas
 from graphport.api.responses import JSONResponse
 
 _ERROR_BODY = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
@@ -29,14 +29,25 @@ _ERROR = {
     "properties": {"detail": {"type": "string"}},
     "required": ["detail"],
 }
-# endpoint -> extra operation fields (requestBody schema name, tags, summary)
-DESCRIPTIONS: dict[Callable[..., Any], dict[str, Any]] = {}
+# (endpoint, method or None for all of its methods) -> what the operation takes and answers
+DESCRIPTIONS: dict[tuple[Callable[..., Any], str | None], dict[str, Any]] = {}
+_NO_CONTENT = {"204", "202"}
 
 
-def describe(endpoint: Callable[..., Any], **operation: Any) -> None:
-    """Declare what `endpoint` takes and answers: `body` (a components schema name), `tags`,
-    `summary`, `responses` (status -> description)."""
-    DESCRIPTIONS[endpoint] = operation
+def describe(endpoint: Callable[..., Any], method: str | None = None, **operation: Any) -> None:
+    """Declare what `endpoint` takes and answers (graphport.api.descriptions holds them all):
+    `body` (a components schema name), `query` (parameters from `query()`), `answers` (the
+    success body's schema), `status` (the success status: "200" unless given; None for none),
+    `stream` (answers Server-Sent Events), `media` (a content type other than JSON), `tags`,
+    `summary` and `responses` (error status -> description). `method` narrows it to one
+    method."""
+    DESCRIPTIONS[(endpoint, method)] = operation
+
+
+def query(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
+    """A query parameter of an operation."""
+    parameter = {"name": name, "in": "query", "required": False, "schema": schema}
+    return {**parameter, "description": description} if description else parameter
 
 
 def _walk(routes: list[BaseRoute], prefix: str = "") -> Iterator[tuple[str, Route]]:
@@ -50,37 +61,81 @@ def _walk(routes: list[BaseRoute], prefix: str = "") -> Iterator[tuple[str, Rout
             yield from _walk(list(route.routes), prefix)
 
 
+# The API reference's tags, in its order
+TAGS = {
+    "Assistants": "An assistant is a configured instance of a graph.",
+    "Threads": "A thread holds the accumulated state of a group of runs.",
+    "Thread Runs": "Runs of an assistant on a thread: they update the thread's state.",
+    "Stateless Runs": "Runs of an assistant that keep no state.",
+    "Crons": "Runs that recur on a schedule, each on its own thread or on one shared thread.",
+    "Store": "A key-value store (long-term memory) shared by every thread.",
+    "A2A": "Every assistant as an Agent2Agent agent.",
+    "MCP": "Every assistant as a tool of a Model Context Protocol server.",
+    "System": "Health, metrics, server information and this description.",
+}
+_FIRST_SEGMENT_TAGS = {
+    "assistants": "Assistants",
+    "threads": "Threads",
+    "store": "Store",
+    "mcp": "MCP",
+    "a2a": "A2A",
+    ".well-known": "A2A",
+    "": "System",
+    "ok": "System",
+    "info": "System",
+    "metrics": "System",
+    "docs": "System",
+    "openapi.json": "System",
+}
+
+
 def _tag(path: str) -> str:
-    if "/runs" in path:
+    if "/crons" in path:
+        return "Crons"
+    if "/runs" in path or path.startswith("/feedback"):
         return "Thread Runs" if path.startswith("/threads") else "Stateless Runs"
-    first = path.strip("/").split("/")[0] or "system"
-    return first.capitalize()
+    first = path.strip("/").split("/")[0]
+    return _FIRST_SEGMENT_TAGS.get(first) or first.capitalize()
 
 
-def _operation(path: str, method: str, route: Route) -> dict[str, Any]:
-    extra = DESCRIPTIONS.get(route.endpoint, {})
+def _success(extra: dict[str, Any]) -> dict[str, Any]:
+    status = extra.get("status", "200")
+    if status is None:  # the route never succeeds (an answer the protocol asks for)
+        return {}
+    if status in _NO_CONTENT:
+        return {status: {"description": "Success"}}
+    if extra.get("stream"):
+        content = {"text/event-stream": {"schema": {"type": "string"}}}
+    else:
+        media = extra.get("media", "application/json")
+        content = {media: {"schema": extra.get("answers", {})}}
+    return {status: {"description": "Success", "content": content}}
+
+
+def _operation(path: str, method: str, route: Route, prefix: str) -> dict[str, Any]:
+    extra = {
+        **DESCRIPTIONS.get((route.endpoint, None), {}),
+        **DESCRIPTIONS.get((route.endpoint, method), {}),
+    }
     doc = (route.endpoint.__doc__ or "").strip().splitlines()
+    errors = extra.get("responses", {"404": "Not Found", "422": "Validation Error"})
     op: dict[str, Any] = {
-        "tags": extra.get("tags", [_tag(path)]),
+        "tags": extra.get("tags", [_tag(path.removeprefix(prefix))]),
         "summary": extra.get("summary") or (doc[0] if doc else route.name.replace("_", " ")),
         "operationId": f"{route.name}_{re.sub(r'[^a-z0-9]+', '_', path.lower()).strip('_')}"
         f"_{method}",
         "responses": {
-            "200": {"description": "Success", "content": {"application/json": {"schema": {}}}},
-            **{
-                code: {"description": text, "content": _ERROR_BODY}
-                for code, text in extra.get(
-                    "responses", {"404": "Not Found", "422": "Validation Error"}
-                ).items()
-            },
+            **_success(extra),
+            **{code: {"description": why, "content": _ERROR_BODY} for code, why in errors.items()},
         },
     }
-    params = re.findall(r"{([^}:]+)(?::[^}]*)?}", path)
+    params = [
+        {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
+        for p in re.findall(r"{([^}:]+)(?::[^}]*)?}", path)
+    ]
+    params += extra.get("query", [])
     if params:
-        op["parameters"] = [
-            {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
-            for p in params
-        ]
+        op["parameters"] = params
     if extra.get("body"):
         op["requestBody"] = {
             "required": True,
@@ -101,10 +156,13 @@ def document(app: Any) -> dict[str, Any]:
         for method in sorted((route.methods or set()) - {"HEAD"}):
             if method.lower() in (custom_paths.get(clean) or {}):
                 continue  # the FastAPI app's own description of it is better
-            paths.setdefault(clean, {})[method.lower()] = _operation(clean, method.lower(), route)
+            operation = _operation(clean, method.lower(), route, prefix)
+            paths.setdefault(clean, {})[method.lower()] = operation
     components: dict[str, Any] = {
         "ErrorResponse": _ERROR,
         **schemas.COMPONENTS["schemas"],
+        **schemas.DOCUMENTS,
+        **response_schemas.SCHEMAS,
     }
     for path, item in custom_paths.items():
         paths.setdefault(path, {}).update(item)
@@ -112,6 +170,7 @@ def document(app: Any) -> dict[str, Any]:
     document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {"title": "graphport", "version": __version__},
+        "tags": [{"name": name, "description": text} for name, text in TAGS.items()],
         "paths": paths,
         "components": {"schemas": components},
     }

@@ -213,18 +213,32 @@ ASSISTANT_FIELDS = [
 ASSISTANT_SORT_FIELDS = ["assistant_id", "created_at", "updated_at", "name", "graph_id"]
 
 
-def _validator(properties: dict[str, Any], **extra: Any) -> Any:
-    return jsonschema_rs.validator_for({"type": "object", "properties": properties, **extra})
+# Every request body schema by its title: /openapi.json's components (graphport.api.openapi)
+DOCUMENTS: dict[str, dict[str, Any]] = {}
 
 
-ASSISTANT_CONFIG = _validator(
+def _compiled(document: dict[str, Any]) -> Any:
+    """A validator of a body's schema, which is also its description in /openapi.json."""
+    DOCUMENTS[document["title"]] = document
+    return jsonschema_rs.validator_for(document)
+
+
+def _validator(title: str, properties: dict[str, Any], **extra: Any) -> Any:
+    return _compiled({"type": "object", "title": title, "properties": properties, **extra})
+
+
+ASSISTANT_CONFIG = jsonschema_rs.validator_for(
     {
-        "tags": {"type": "array", "items": {"type": "string"}},
-        "recursion_limit": {"type": "integer"},
-        "configurable": {"type": "object", **_NO_NUL_KEYS},
+        "type": "object",
+        "properties": {
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "recursion_limit": {"type": "integer"},
+            "configurable": {"type": "object", **_NO_NUL_KEYS},
+        },
     }
 )
 ASSISTANT_CREATE = _validator(
+    "AssistantCreate",
     {
         "assistant_id": {"type": "string", "format": "uuid"},
         "graph_id": {"type": "string"},
@@ -238,6 +252,7 @@ ASSISTANT_CREATE = _validator(
     required=["graph_id"],
 )
 ASSISTANT_PATCH = _validator(
+    "AssistantPatch",
     {
         "graph_id": {"type": "string"},
         "config": {"type": "object", **_NO_NUL_KEYS},
@@ -245,9 +260,10 @@ ASSISTANT_PATCH = _validator(
         "metadata": _AN_OBJECT,
         "name": {"type": "string"},
         "description": {"type": "string"},
-    }
+    },
 )
 ASSISTANT_SEARCH = _validator(
+    "AssistantSearchRequest",
     {
         "metadata": _AN_OBJECT,
         "graph_id": {"type": "string"},
@@ -257,15 +273,17 @@ ASSISTANT_SEARCH = _validator(
         "sort_by": {"type": "string", "enum": ASSISTANT_SORT_FIELDS},
         "sort_order": {"type": "string", "enum": ["asc", "desc"]},
         "select": {"type": "array", "items": {"type": "string", "enum": ASSISTANT_FIELDS}},
-    }
+    },
 )
 ASSISTANT_COUNT = _validator(
-    {"metadata": _AN_OBJECT, "graph_id": {"type": "string"}, "name": {"type": "string"}}
+    "AssistantCountRequest",
+    {"metadata": _AN_OBJECT, "graph_id": {"type": "string"}, "name": {"type": "string"}},
 )
 ASSISTANT_VERSIONS = _validator(
-    {"metadata": _AN_OBJECT, "limit": _PAGE_LIMIT, "offset": _PAGE_OFFSET}
+    "AssistantVersionsSearchRequest",
+    {"metadata": _AN_OBJECT, "limit": _PAGE_LIMIT, "offset": _PAGE_OFFSET},
 )
-ASSISTANT_LATEST = _validator({"version": {"type": "integer"}})
+ASSISTANT_LATEST = _validator("AssistantVersionChange", {"version": {"type": "integer"}})
 
 
 # -- crons -------------------------------------------------------------------------------
@@ -351,7 +369,7 @@ _ON_RUN_COMPLETED = {
 }
 _UUID = {"type": "string", "format": "uuid"}
 
-CRON_CREATE = jsonschema_rs.validator_for(
+CRON_CREATE = _compiled(
     {
         "properties": {
             **_run_fields(end_time=_END_TIME, assistant=True),
@@ -364,7 +382,7 @@ CRON_CREATE = jsonschema_rs.validator_for(
         "title": "CronCreate",
     }
 )
-THREAD_CRON_CREATE = jsonschema_rs.validator_for(
+THREAD_CRON_CREATE = _compiled(
     {
         "properties": {
             **_run_fields(end_time=_END_TIME, assistant=True),
@@ -386,7 +404,7 @@ THREAD_CRON_CREATE = jsonschema_rs.validator_for(
 CRON_CREATE_REQUIRED = jsonschema_rs.validator_for(
     {"type": "object", "required": ["assistant_id", "schedule"]}
 )
-CRON_PATCH = jsonschema_rs.validator_for(
+CRON_PATCH = _compiled(
     {
         "properties": {
             **_run_fields(end_time={**_END_TIME, "type": ["string", "null"]}, assistant=False),
@@ -397,7 +415,7 @@ CRON_PATCH = jsonschema_rs.validator_for(
         "title": "CronPatch",
     }
 )
-CRON_SEARCH = jsonschema_rs.validator_for(
+CRON_SEARCH = _compiled(
     {
         "properties": {
             "assistant_id": {**_UUID, "title": "Assistant Id"},
@@ -435,7 +453,7 @@ CRON_SEARCH = jsonschema_rs.validator_for(
         "title": "CronSearch",
     }
 )
-CRON_COUNT = jsonschema_rs.validator_for(
+CRON_COUNT = _compiled(
     {
         "properties": {
             "assistant_id": {**_UUID, "title": "Assistant Id"},
@@ -446,3 +464,203 @@ CRON_COUNT = jsonschema_rs.validator_for(
         "title": "CronCountRequest",
     }
 )
+
+
+# -- store ------------------------------------------------------------------------------
+# The reference's schemas of the fields whose type the store relies on (its 422 messages).
+STORE_PUT_TYPES = jsonschema_rs.validator_for(
+    {
+        "type": "object",
+        "properties": {
+            "index": {
+                "oneOf": [
+                    {"type": "boolean", "enum": [False]},
+                    {"type": "array", "items": {"type": "string"}},
+                    {"type": "null"},
+                ]
+            },
+            "ttl": {"type": ["number", "null"]},
+        },
+    }
+)
+STORE_SEARCH_TYPES = jsonschema_rs.validator_for(
+    {
+        "type": "object",
+        "properties": {
+            "query": {"type": ["string", "null"]},
+            "refresh_ttl": {"type": ["boolean", "null"]},
+        },
+    }
+)
+
+
+# -- bodies checked by code -----------------------------------------------------------------
+# Threads, store, batch and cancel bodies are checked field by field in their handlers (the
+# reference's messages for them are not jsonschema's); these documents only describe them.
+
+_NAMESPACE = {"type": "array", "items": {"type": "string"}, "title": "Namespace"}
+_TTL = {
+    "anyOf": [
+        {"type": "number"},
+        {
+            "type": "object",
+            "properties": {
+                "ttl": {"type": "number", "title": "Minutes"},
+                "strategy": {"type": "string", "enum": ["delete", "keep_latest"]},
+            },
+            "required": ["ttl"],
+        },
+    ],
+    "title": "TTL",
+}
+_THREAD_FILTERS = {
+    "ids": {"type": "array", "items": {"type": "string", "format": "uuid"}},
+    "metadata": _AN_OBJECT,
+    "values": _AN_OBJECT,
+    "status": {"type": "string", "enum": ["idle", "busy", "interrupted", "error"]},
+}
+_DESCRIBED: list[dict[str, Any]] = [
+    {
+        "title": "ThreadCreate",
+        "properties": {
+            "thread_id": _UUID,
+            "metadata": _AN_OBJECT,
+            "if_exists": {"type": "string", "enum": ["raise", "do_nothing"], "default": "raise"},
+            "ttl": _TTL,
+            "supersteps": {"type": "array", "items": _AN_OBJECT},
+        },
+    },
+    {"title": "ThreadPatch", "properties": {"metadata": _AN_OBJECT, "ttl": _TTL}},
+    {
+        "title": "ThreadSearchRequest",
+        "properties": {
+            **_THREAD_FILTERS,
+            "limit": _PAGE_LIMIT,
+            "offset": _PAGE_OFFSET,
+            "sort_by": {"type": "string", "default": "created_at"},
+            "sort_order": {"type": "string", "enum": ["asc", "desc"], "default": "desc"},
+            "select": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    {"title": "ThreadCountRequest", "properties": _THREAD_FILTERS},
+    {
+        "title": "ThreadPruneRequest",
+        "properties": {
+            "thread_ids": {"type": "array", "items": _UUID},
+            "strategy": {"type": "string", "enum": ["delete", "keep_latest"], "default": "delete"},
+        },
+    },
+    {
+        "title": "ThreadStateUpdate",
+        "properties": {
+            "values": {"type": ["object", "array", "null"]},
+            "as_node": {"type": "string"},
+            "checkpoint": _AN_OBJECT,
+            "checkpoint_id": _UUID,
+        },
+    },
+    {
+        "title": "ThreadStateCheckpointRequest",
+        "properties": {"checkpoint": _AN_OBJECT, "subgraphs": {"type": "boolean"}},
+        "required": ["checkpoint"],
+    },
+    {
+        "title": "ThreadStateSearch",
+        "properties": {
+            "limit": {"type": "integer", "minimum": 1, "default": 10},
+            "before": {"anyOf": [_AN_OBJECT, {"type": "string"}]},
+            "metadata": _AN_OBJECT,
+            "checkpoint": _AN_OBJECT,
+        },
+    },
+    {
+        "title": "RunBatchCreate",
+        "type": "array",
+        "items": {"$ref": "#/components/schemas/RunCreateStateless"},
+    },
+    {
+        "title": "RunsCancel",
+        "properties": {
+            "status": {"type": "string", "enum": ["pending", "running", "all"]},
+            "thread_id": _UUID,
+            "run_ids": {"type": "array", "items": _UUID},
+        },
+    },
+    {
+        "title": "FeedbackCreate",
+        "properties": {"score": {"type": "number"}, "value": {}, "comment": {"type": "string"}},
+        "additionalProperties": False,
+    },
+    {
+        "title": "StorePutRequest",
+        "properties": {
+            "namespace": _NAMESPACE,
+            "key": {"type": "string"},
+            "value": _AN_OBJECT,
+            "index": {"anyOf": [{"enum": [False]}, {"type": "array", "items": {"type": "string"}}]},
+            "ttl": {"type": ["number", "null"], "title": "Minutes"},
+        },
+        "required": ["namespace", "key", "value"],
+    },
+    {
+        "title": "StoreDeleteRequest",
+        "properties": {"namespace": _NAMESPACE, "key": {"type": "string"}},
+        "required": ["key"],
+    },
+    {
+        "title": "StoreSearchRequest",
+        "properties": {
+            "namespace_prefix": _NAMESPACE,
+            "filter": _AN_OBJECT,
+            "limit": {"type": "integer", "default": 10},
+            "offset": {"type": "integer", "default": 0},
+            "query": {"type": ["string", "null"]},
+            "refresh_ttl": {"type": ["boolean", "null"]},
+        },
+    },
+    {
+        "title": "StoreListNamespacesRequest",
+        "properties": {
+            "prefix": _NAMESPACE,
+            "suffix": _NAMESPACE,
+            "max_depth": {"type": "integer"},
+            "limit": {"type": "integer", "default": 100},
+            "offset": {"type": "integer", "default": 0},
+        },
+    },
+    {
+        "title": "ThreadCommand",
+        "properties": {
+            "id": {"type": "integer"},
+            "method": {"type": "string", "examples": ["run.start", "input.respond"]},
+            "params": _AN_OBJECT,
+        },
+        "required": ["id", "method"],
+    },
+    {
+        "title": "ThreadEventsSubscription",
+        "properties": {
+            "channels": {"type": "array", "items": {"type": "string"}},
+            "namespaces": {"type": "array", "items": {"type": "array"}},
+            "depth": {"type": "integer"},
+            "since": {"type": "integer", "title": "Replay the events after this sequence"},
+        },
+    },
+    {
+        "title": "UIComponentRequest",
+        "properties": {"name": {"type": "string", "title": "Component name"}, "props": _AN_OBJECT},
+        "required": ["name"],
+    },
+    {
+        "title": "JsonRpcRequest",
+        "properties": {
+            "jsonrpc": {"const": "2.0"},
+            "id": {"type": ["string", "integer", "null"]},
+            "method": {"type": "string"},
+            "params": {"type": ["object", "array"]},
+        },
+        "required": ["jsonrpc", "method"],
+    },
+]
+for _document in _DESCRIBED:
+    DOCUMENTS[_document["title"]] = {"type": "object", **_document}

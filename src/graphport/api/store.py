@@ -5,40 +5,14 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
-import jsonschema_rs
 from starlette.requests import Request
 from starlette.responses import Response
 
 from graphport import auth, errors
+from graphport.api import schemas
 from graphport.api.bodies import json_body, validate
 from graphport.api.responses import JSONResponse
 from graphport.api.state import engine_of, settings_of
-
-# The reference's schemas of the fields whose type the store relies on (its 422 messages).
-_PUT = jsonschema_rs.validator_for(
-    {
-        "type": "object",
-        "properties": {
-            "index": {
-                "oneOf": [
-                    {"type": "boolean", "enum": [False]},
-                    {"type": "array", "items": {"type": "string"}},
-                    {"type": "null"},
-                ]
-            },
-            "ttl": {"type": ["number", "null"]},
-        },
-    }
-)
-_SEARCH = jsonschema_rs.validator_for(
-    {
-        "type": "object",
-        "properties": {
-            "query": {"type": ["string", "null"]},
-            "refresh_ttl": {"type": ["boolean", "null"]},
-        },
-    }
-)
 
 
 def _store(request: Request) -> Any:
@@ -102,7 +76,7 @@ async def put_item(request: Request) -> Response:
     value = body.get("value")
     if not isinstance(value, dict):
         raise errors.ValidationFailed("value must be an object")
-    validate(_PUT, body)
+    validate(schemas.STORE_PUT_TYPES, body)
     kwargs: dict[str, Any] = {}
     if body.get("index") is not None:  # false: not indexed; a list: these fields
         kwargs["index"] = body["index"]
@@ -140,7 +114,7 @@ async def delete_item(request: Request) -> Response:
 
 async def search_items(request: Request) -> Response:
     body = await _object(request)
-    validate(_SEARCH, body)
+    validate(schemas.STORE_SEARCH_TYPES, body)
     prefix = _namespace(body.get("namespace_prefix") or [])
     allowed = await _authorize("search", {
         "namespace": prefix, "filter": body.get("filter"), "limit": int(body.get("limit") or 10),
