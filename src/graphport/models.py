@@ -11,7 +11,9 @@ from typing import Any, Literal, NotRequired, TypedDict
 RunStatus = Literal["pending", "running", "success", "error", "timeout", "interrupted"]
 ThreadStatus = Literal["idle", "busy", "interrupted", "error"]
 TERMINAL_RUN_STATUSES = frozenset({"success", "error", "timeout", "interrupted"})
-THREAD_SORT_FIELDS = frozenset({"thread_id", "status", "created_at", "updated_at"})
+THREAD_SORT_FIELDS = frozenset(
+    {"thread_id", "status", "created_at", "updated_at", "state_updated_at"}
+)
 
 
 class Assistant(TypedDict):

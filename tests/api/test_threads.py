@@ -59,6 +59,13 @@ def test_search_count_and_select(client, http: httpx.Client) -> None:  # type: i
     assert page.headers["x-pagination-next"] == "2"
     asc = client.threads.search(metadata={"tag": tag}, sort_by="created_at", sort_order="asc")
     assert [t["thread_id"] for t in asc] == ids
+    # the SDK's ThreadSortBy includes state_updated_at; the order is case-insensitive
+    by_state = client.threads.search(
+        metadata={"tag": tag}, sort_by="state_updated_at", sort_order="ASC"
+    )
+    assert [t["thread_id"] for t in by_state] == ids
+    bogus = http.post("/threads/search", json={"sort_by": "metadata; DROP TABLE threads"})
+    assert bogus.status_code == 422 and "Invalid sort" in bogus.json()["detail"]
     sel = client.threads.search(metadata={"tag": tag}, select=["thread_id"], limit=1)
     assert sel == [{"thread_id": ids[2]}]
     assert [t["thread_id"] for t in client.threads.search(ids=[ids[0]])] == [ids[0]]

@@ -17,8 +17,8 @@ from graphport.api.state import engine_of, settings_of, thread_ops_of
 from graphport.auth import guard
 from graphport.engine.threads import ThreadOps
 from graphport.events import Event
-from graphport.models import THREAD_SORT_FIELDS, Thread, iso, uuid7
-from graphport.storage.base import TTL_STRATEGIES
+from graphport.models import Thread, iso, uuid7
+from graphport.storage.base import TTL_STRATEGIES, checked_thread_sort
 
 THREAD_FIELDS = frozenset(
     {"thread_id", "created_at", "updated_at", "state_updated_at", "metadata", "config",
@@ -171,10 +171,9 @@ async def search_threads(request: Request) -> Response:
     body = await _object_body(request)
     limit = int(body.get("limit") or 10)
     offset = int(body.get("offset") or 0)
-    sort_by = body.get("sort_by") or "created_at"
-    sort_order = str(body.get("sort_order") or "desc").lower()
-    if sort_by not in THREAD_SORT_FIELDS or sort_order not in ("asc", "desc"):
-        raise errors.ValidationFailed(f"Invalid sort: {sort_by} {sort_order}")
+    sort_by, sort_order = checked_thread_sort(
+        str(body.get("sort_by") or "created_at"), str(body.get("sort_order") or "desc")
+    )
     args = await _visible(_search_args(body), limit, offset)
     threads, total = await engine_of(request).storage.search_threads(
         **args, limit=limit, offset=offset, sort_by=sort_by, sort_order=sort_order

@@ -17,7 +17,7 @@ from langgraph.store.base import BaseStore
 
 from graphport import errors
 from graphport.auth.filters import Conditions
-from graphport.models import Assistant, Run, Thread
+from graphport.models import THREAD_SORT_FIELDS, Assistant, Run, Thread
 
 TTL_STRATEGIES = ("delete", "keep_latest")
 
@@ -139,10 +139,25 @@ CRON_SORT_FIELDS = (
 )
 
 
-def invalid_cron_sort(sort_by: str) -> errors.ValidationFailed:
-    return errors.ValidationFailed(
-        f"Invalid sort_by field: '{sort_by}'. Valid options are: {', '.join(CRON_SORT_FIELDS)}"
-    )
+def checked_cron_sort(sort_by: str, sort_order: str) -> tuple[str, str]:
+    """(field, "asc" | "desc") of a cron search, or the reference's 422. Both go into SQL
+    text, so every backend takes them from here, never from a caller's string."""
+    if sort_by not in CRON_SORT_FIELDS:
+        raise errors.ValidationFailed(
+            f"Invalid sort_by field: '{sort_by}'. Valid options are: {', '.join(CRON_SORT_FIELDS)}"
+        )
+    if sort_order not in ("asc", "desc"):
+        raise errors.ValidationFailed(f"Invalid sort_order: '{sort_order}'")
+    return sort_by, sort_order
+
+
+def checked_thread_sort(sort_by: str, sort_order: str) -> tuple[str, str]:
+    """(field, "asc" | "desc") of a thread search (the order in any case), or a 422. Both go
+    into SQL text, so the API and every backend take them from here."""
+    order = sort_order.lower()
+    if sort_by not in THREAD_SORT_FIELDS or order not in ("asc", "desc"):
+        raise errors.ValidationFailed(f"Invalid sort: {sort_by} {sort_order}")
+    return sort_by, order
 
 
 def assistant_changes(

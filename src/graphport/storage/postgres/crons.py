@@ -11,10 +11,9 @@ from graphport import errors
 from graphport.auth.filters import Conditions
 from graphport.models import iso
 from graphport.storage.base import (
-    CRON_SORT_FIELDS,
     Cron,
     apply_cron_update,
-    invalid_cron_sort,
+    checked_cron_sort,
 )
 from graphport.storage.postgres.assistants import containment
 from graphport.storage.postgres.connection import PostgresBase, Tx
@@ -154,10 +153,7 @@ class CronsMixin(PostgresBase):
         sort_order: str = "desc",
         visible: Conditions | None = None,
     ) -> tuple[list[Cron], int]:
-        if sort_by not in CRON_SORT_FIELDS:
-            raise invalid_cron_sort(sort_by)
-        if sort_order not in ("asc", "desc"):
-            raise errors.ValidationFailed(f"Invalid sort_order: '{sort_order}'")
+        sort_by, sort_order = checked_cron_sort(sort_by, sort_order)
         where, args = _filters(assistant_id, thread_id, enabled, metadata)
         where, args = narrow(where, args, visible_sql("metadata", visible))
         # NULL is the smallest value, as in SQLite: first ascending, last descending

@@ -8,7 +8,7 @@ from typing import Any
 from graphport import errors
 from graphport.auth.filters import Conditions
 from graphport.models import Thread, iso
-from graphport.storage.base import thread_expiry
+from graphport.storage.base import checked_thread_sort, thread_expiry
 from graphport.storage.postgres.connection import PostgresBase, lock_thread, thread_busy
 from graphport.storage.postgres.guard import delete_checkpoints
 from graphport.storage.postgres.rows import (
@@ -22,14 +22,6 @@ from graphport.storage.postgres.rows import (
     visible_sql,
 )
 from graphport.storage.where import narrow
-
-_SORT_KEYS = {
-    "thread_id": "thread_id",
-    "status": "status",
-    "created_at": "created_at",
-    "updated_at": "updated_at",
-    "state_updated_at": "state_updated_at",
-}
 
 
 def _top_level(column: str, filters: dict[str, Any] | None) -> tuple[list[str], list[Any]]:
@@ -124,10 +116,8 @@ class ThreadsMixin(PostgresBase):
     ) -> tuple[list[Thread], int]:
         where, args = _search_sql(metadata, values, status, ids)
         where, args = narrow(where, args, visible_sql("metadata", visible))
-        if sort_by not in _SORT_KEYS or sort_order not in ("asc", "desc"):
-            raise errors.ValidationFailed(f"Invalid sort: {sort_by} {sort_order}")
-        direction = "ASC" if sort_order == "asc" else "DESC"
-        order = f"{_SORT_KEYS[sort_by]} {direction}, thread_id {direction}"
+        sort_by, sort_order = checked_thread_sort(sort_by, sort_order)
+        order = f"{sort_by} {sort_order}, thread_id {sort_order}"
         async with self._transaction() as tx:
             cur = await tx.execute(f"SELECT count(*) AS n FROM threads WHERE {where}", args)
             total = await cur.fetchone()

@@ -14,7 +14,7 @@ from graphport.storage.base import (
     CRON_SORT_FIELDS,
     Cron,
     apply_cron_update,
-    invalid_cron_sort,
+    checked_cron_sort,
 )
 from graphport.storage.sqlite.assistants import contains
 from graphport.storage.sqlite.connection import SqliteBase
@@ -166,10 +166,7 @@ class CronsMixin(SqliteBase):
         sort_order: str = "desc",
         visible: Conditions | None = None,
     ) -> tuple[list[Cron], int]:
-        if sort_by not in _SORT_KEYS:
-            raise invalid_cron_sort(sort_by)
-        if sort_order not in ("asc", "desc"):
-            raise errors.ValidationFailed(f"Invalid sort_order: '{sort_order}'")
+        sort_by, sort_order = checked_cron_sort(sort_by, sort_order)
         where, args = _filters(assistant_id, thread_id, enabled, metadata)
         where, args = narrow(where, args, visible_sql("metadata", visible))
         order = f"{_SORT_KEYS[sort_by]} {sort_order}, cron_id {sort_order}"

@@ -8,8 +8,8 @@ from typing import Any
 
 from graphport import errors
 from graphport.auth.filters import Conditions
-from graphport.models import THREAD_SORT_FIELDS, Thread
-from graphport.storage.base import thread_expiry
+from graphport.models import Thread
+from graphport.storage.base import checked_thread_sort, thread_expiry
 from graphport.storage.sqlite.connection import SqliteBase
 from graphport.storage.sqlite.rows import (
     THREAD_COLUMNS,
@@ -120,9 +120,7 @@ class ThreadsMixin(SqliteBase):
     ) -> tuple[list[Thread], int]:
         where, args = _search_sql(metadata, values, status, ids)
         where, args = narrow(where, args, visible_sql("metadata", visible))
-        if sort_by not in THREAD_SORT_FIELDS or sort_order not in ("asc", "desc"):
-            # checked here too: these names go into the SQL text, never a caller's string
-            raise errors.ValidationFailed(f"Invalid sort: {sort_by} {sort_order}")
+        sort_by, sort_order = checked_thread_sort(sort_by, sort_order)
         order = f"{sort_by} {sort_order}, thread_id {sort_order}"
 
         def op(conn: sqlite3.Connection) -> tuple[list[Thread], int]:
