@@ -91,5 +91,13 @@ class HTTPError(GraphportError):
         self.status_code = status_code
 
 
+def thread_busy() -> Conflict:
+    """A run with multitask_strategy `reject` on a thread that has one in flight."""
+    return Conflict(
+        "Thread is already running a task. Wait for it to finish or choose a different "
+        "multitask strategy."
+    )
+
+
 def thread_not_found(thread_id: str) -> NotFound:
     return NotFound(f"Thread with ID {thread_id} not found")

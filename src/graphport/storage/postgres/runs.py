@@ -37,11 +37,6 @@ from graphport.storage.postgres.rows import (
     ts,
 )
 
-BUSY_DETAIL = (
-    "Thread is already running a task. Wait for it to finish or choose a different multitask "
-    "strategy."
-)
-
 # Threads whose oldest pending run is due and that have no running run, oldest run first,
 # locked (skipping those another transaction holds).
 _CLAIMABLE_THREADS = """
@@ -119,6 +114,28 @@ async def _release_thread(tx: Tx, thread_id: str, stamp: Any) -> None:
     await tx.execute("DELETE FROM threads WHERE thread_id = %s AND temporary", (thread_id,))
 
 
+async def _insert_run(tx: Tx, run: Run, due: float, claimed_by: str | None) -> None:
+    """Insert a run: pending, or running as the first attempt of `claimed_by`."""
+    await tx.execute(
+        f"INSERT INTO runs ({RUN_COLUMNS}, due, attempt, worker_id)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        (
+            run["run_id"],
+            run["thread_id"],
+            run["assistant_id"],
+            "running" if claimed_by else run["status"],
+            jsonb(run["metadata"]),
+            jsonb(run["kwargs"]),
+            run["multitask_strategy"],
+            ts(run["created_at"]),
+            ts(run["updated_at"]),
+            due,
+            1 if claimed_by else 0,
+            claimed_by,
+        ),
+    )
+
+
 class RunsMixin(PostgresBase):
     # -- runs --------------------------------------------------------------------------------
 
@@ -135,33 +152,7 @@ class RunsMixin(PostgresBase):
         due = _due_of(run)
         async with self._transaction() as tx:
             if thread is not None:
-                temporary = bool(thread.get("temporary"))
-                ttl, expires = thread_expiry(
-                    None, None if temporary else self.default_ttl, time.time()
-                )
-                # a new row is invisible to others until commit: it is as good as locked
-                cur = await tx.execute(
-                    "INSERT INTO threads (thread_id, status, metadata, config, temporary,"
-                    " created_at, updated_at, state_updated_at, ttl, expires_at)"
-                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-                    " ON CONFLICT (thread_id) DO NOTHING",
-                    (
-                        thread["thread_id"],
-                        thread["status"],
-                        jsonb(merge_patch(thread["metadata"], thread_metadata or {})),
-                        jsonb(thread["config"]),
-                        temporary,
-                        ts(thread["created_at"]),
-                        ts(thread["updated_at"]),
-                        ts(thread["state_updated_at"]),
-                        jsonb_or_null(ttl),
-                        expires,
-                    ),
-                )
-                if cur.rowcount == 0:
-                    raise errors.Conflict(f"Thread with ID {thread['thread_id']} already exists")
-                if not temporary:  # a new thread has no state (see create_thread)
-                    await delete_checkpoints(tx, thread["thread_id"])
+                await self._insert_new_thread(tx, thread, thread_metadata or {})
                 busy = False
             else:
                 locked = await lock_thread(tx, thread_id)
@@ -170,26 +161,9 @@ class RunsMixin(PostgresBase):
                 old_metadata = locked["metadata"]
                 busy = await thread_busy(tx, thread_id)
             if busy and reject_if_busy:
-                raise errors.Conflict(BUSY_DETAIL)
+                raise errors.thread_busy()
             claimed = claim and due <= time.time() and not busy
-            await tx.execute(
-                f"INSERT INTO runs ({RUN_COLUMNS}, due, attempt, worker_id)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                (
-                    run["run_id"],
-                    thread_id,
-                    run["assistant_id"],
-                    "running" if claimed else run["status"],
-                    jsonb(run["metadata"]),
-                    jsonb(run["kwargs"]),
-                    run["multitask_strategy"],
-                    ts(run["created_at"]),
-                    ts(run["updated_at"]),
-                    due,
-                    1 if claimed else 0,
-                    self.worker_id if claimed else None,
-                ),
-            )
+            await _insert_run(tx, run, due, self.worker_id if claimed else None)
             if thread is None:  # a new thread is inserted busy already
                 await tx.execute(
                     "UPDATE threads SET status = 'busy', updated_at = %s, metadata = %s"
@@ -203,6 +177,36 @@ class RunsMixin(PostgresBase):
         if claimed:
             run["status"] = "running"
         return claimed
+
+    async def _insert_new_thread(
+        self, tx: Tx, thread: Thread, thread_metadata: dict[str, Any]
+    ) -> None:
+        """Insert a run's new thread (its metadata patched with the run's), or a 409."""
+        temporary = bool(thread.get("temporary"))
+        ttl, expires = thread_expiry(None, None if temporary else self.default_ttl, time.time())
+        # a new row is invisible to others until commit: it is as good as locked
+        cur = await tx.execute(
+            "INSERT INTO threads (thread_id, status, metadata, config, temporary,"
+            " created_at, updated_at, state_updated_at, ttl, expires_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (thread_id) DO NOTHING",
+            (
+                thread["thread_id"],
+                thread["status"],
+                jsonb(merge_patch(thread["metadata"], thread_metadata)),
+                jsonb(thread["config"]),
+                temporary,
+                ts(thread["created_at"]),
+                ts(thread["updated_at"]),
+                ts(thread["state_updated_at"]),
+                jsonb_or_null(ttl),
+                expires,
+            ),
+        )
+        if cur.rowcount == 0:
+            raise errors.Conflict(f"Thread with ID {thread['thread_id']} already exists")
+        if not temporary:  # a new thread has no state (see create_thread)
+            await delete_checkpoints(tx, thread["thread_id"])
 
     async def claim_runs(self, limit: int, now: float) -> ClaimResult:
         claimed: list[tuple[float, str, Run]] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime
 from typing import Any
 
@@ -77,6 +78,17 @@ def visible_sql(column: str, visible: Conditions | None) -> tuple[list[str], lis
             )
             args += [path, path, dumps(item)]
     return where, args
+
+
+def has_live_runs(conn: sqlite3.Connection, thread_id: str) -> bool:
+    """Whether the thread has a pending or running run (then it stays busy)."""
+    return (
+        conn.execute(
+            "SELECT 1 FROM runs WHERE thread_id = ? AND status IN ('pending', 'running')",
+            (thread_id,),
+        ).fetchone()
+        is not None
+    )
 
 
 def now_iso() -> str:

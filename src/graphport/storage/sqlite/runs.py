@@ -17,10 +17,39 @@ from graphport.storage.sqlite.rows import (
     RUN_COLUMNS,
     due_of,
     dumps,
+    has_live_runs,
     now_iso,
     run_from_row,
 )
 from graphport.storage.sqlite.saver import delete_checkpoints
+
+
+def _run_row(run: Run) -> tuple[Any, ...]:
+    return (
+        run["run_id"],
+        run["thread_id"],
+        run["assistant_id"],
+        run["status"],
+        dumps(run["metadata"]),
+        dumps(run["kwargs"]),
+        run["multitask_strategy"],
+        run["created_at"],
+        run["updated_at"],
+    )
+
+
+def _insert_thread(
+    conn: sqlite3.Connection, row: tuple[Any, ...], patch: str, *, clear_checkpoints: bool
+) -> None:
+    """Insert a run's new thread, its metadata patched with the run's (graph_id, ...)."""
+    conn.execute(
+        "INSERT INTO threads (thread_id, status, metadata, config, temporary,"
+        " created_at, updated_at, state_updated_at, ttl, expires_at)"
+        " VALUES (?, ?, json_patch(?, ?), ?, ?, ?, ?, ?, ?, ?)",
+        (*row[:3], patch, *row[3:]),
+    )
+    if clear_checkpoints:
+        delete_checkpoints(conn, row[0])
 
 
 class RunsMixin(SqliteBase):
@@ -35,92 +64,67 @@ class RunsMixin(SqliteBase):
         reject_if_busy: bool = False,
         thread_metadata: dict[str, Any] | None = None,
     ) -> bool:
-        run_row = (
-            run["run_id"],
-            run["thread_id"],
-            run["assistant_id"],
-            run["status"],
-            dumps(run["metadata"]),
-            dumps(run["kwargs"]),
-            run["multitask_strategy"],
-            run["created_at"],
-            run["updated_at"],
-        )
-        due = due_of(run)
-        thread_row = None
+        run_row = _run_row(run)
+        thread_id, due, patch = run["thread_id"], due_of(run), dumps(thread_metadata or {})
+        new_thread = None if thread is None else self._new_thread_row(thread)
         # a new kept thread has no state, whatever a deletion before the guard left: its
         # checkpoints are deleted (in the file, in this transaction; else in the InMemorySaver)
-        clear_in_file = clear_in_memory = False
-        if thread is not None:
-            temporary = bool(thread.get("temporary"))
-            clear_in_file = not temporary and self.path != ":memory:"
-            clear_in_memory = not temporary and self.path == ":memory:"
-            ttl, expires = thread_expiry(None, None if temporary else self.default_ttl, time.time())
-            thread_row = (
-                thread["thread_id"],
-                thread["status"],
-                dumps(thread["metadata"]),
-                dumps(thread["config"]),
-                int(temporary),
-                thread["created_at"],
-                thread["updated_at"],
-                thread["state_updated_at"],
-                dumps(ttl) if ttl else None,
-                expires,
-            )
+        kept = thread is not None and not thread.get("temporary")
+        in_memory = self.path == ":memory:"
 
         def op(conn: sqlite3.Connection) -> bool:
             exists = conn.execute(
-                "SELECT 1 FROM threads WHERE thread_id = ?", (run_row[1],)
+                "SELECT 1 FROM threads WHERE thread_id = ?", (thread_id,)
             ).fetchone()
-            if thread_row is None and not exists:
-                raise errors.thread_not_found(run_row[1])
-            if thread_row is not None and exists:
-                raise errors.Conflict(f"Thread with ID {run_row[1]} already exists")
-            if thread_row is not None:
-                conn.execute(
-                    "INSERT INTO threads (thread_id, status, metadata, config, temporary,"
-                    " created_at, updated_at, state_updated_at, ttl, expires_at)"
-                    " VALUES (?, ?, json_patch(?, ?), ?, ?, ?, ?, ?, ?, ?)",
-                    (*thread_row[:3], dumps(thread_metadata or {}), *thread_row[3:]),
-                )
-                if clear_in_file:
-                    delete_checkpoints(conn, thread_row[0])
-            busy = (
-                thread_row is None
-                and conn.execute(
-                    "SELECT 1 FROM runs WHERE thread_id = ? AND status IN ('pending', 'running')",
-                    (run_row[1],),
-                ).fetchone()
-            )
+            if new_thread is None and not exists:
+                raise errors.thread_not_found(thread_id)
+            busy = False
+            if new_thread is not None:
+                if exists:
+                    raise errors.Conflict(f"Thread with ID {thread_id} already exists")
+                _insert_thread(conn, new_thread, patch, clear_checkpoints=kept and not in_memory)
+            else:
+                busy = has_live_runs(conn, thread_id)
             if busy and reject_if_busy:
-                raise errors.Conflict(
-                    "Thread is already running a task. Wait for it to finish or choose a "
-                    "different multitask strategy."
-                )
+                raise errors.thread_busy()
             claimed = claim and due <= time.time() and not busy
-            row = list(run_row)
-            if claimed:
-                row[3] = "running"
+            row = (*run_row[:3], "running" if claimed else run_row[3], *run_row[4:])
             conn.execute(
                 f"INSERT INTO runs ({RUN_COLUMNS}, due, attempt, worker_id) VALUES"
                 " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (*row, due, 1 if claimed else 0, self.worker_id if claimed else None),
             )
-            if thread_row is None:  # a new thread is inserted busy already
+            if new_thread is None:  # a new thread is inserted busy already
                 conn.execute(
                     "UPDATE threads SET status = 'busy', updated_at = ?, metadata = json_patch("
                     "metadata, ?) WHERE thread_id = ?",
-                    (run_row[8], dumps(thread_metadata or {}), run_row[1]),
+                    (run["updated_at"], patch, thread_id),
                 )
             return claimed
 
         claimed = await self._submit(op)
-        if clear_in_memory:
-            self.checkpointer.delete_thread(run["thread_id"])
+        if kept and in_memory:
+            self.checkpointer.delete_thread(thread_id)
         if claimed:
             run["status"] = "running"
         return claimed
+
+    def _new_thread_row(self, thread: Thread) -> tuple[Any, ...]:
+        """The row of a thread a run creates (a temporary one has no TTL)."""
+        temporary = bool(thread.get("temporary"))
+        ttl, expires = thread_expiry(None, None if temporary else self.default_ttl, time.time())
+        return (
+            thread["thread_id"],
+            thread["status"],
+            dumps(thread["metadata"]),
+            dumps(thread["config"]),
+            int(temporary),
+            thread["created_at"],
+            thread["updated_at"],
+            thread["state_updated_at"],
+            dumps(ttl) if ttl else None,
+            expires,
+        )
 
     async def claim_runs(self, limit: int, now: float) -> ClaimResult:
         def op(conn: sqlite3.Connection) -> ClaimResult:
@@ -242,23 +246,13 @@ class RunsMixin(SqliteBase):
                         "UPDATE runs SET status = ?, result = ?, updated_at = ? WHERE run_id = ?",
                         (f.status, f.result, stamp, f.run_id),
                     )
-                busy = conn.execute(
-                    "SELECT 1 FROM runs WHERE thread_id = ? AND status IN ('pending', 'running')",
-                    (f.thread_id,),
-                ).fetchone()
+                busy = has_live_runs(conn, f.thread_id)
                 conn.execute(
                     'UPDATE threads SET status = ?, "values" = ?, interrupts = ?, error = ?,'
                     " updated_at = ?, state_updated_at = ? WHERE thread_id = ?",
-                    (
-                        "busy" if busy else f.thread_status,
-                        values,
-                        interrupts,
-                        error,
-                        stamp,
-                        stamp,
-                        f.thread_id,
-                    ),
-                )
+                    ("busy" if busy else f.thread_status, values, interrupts, error, stamp,
+                     stamp, f.thread_id),
+                )  # fmt: skip
                 outbox(conn)
 
         await self._submit(op)
@@ -391,10 +385,7 @@ class RunsMixin(SqliteBase):
                     " WHERE run_id = ?",
                     (result, stamp, run_id),
                 )
-            busy = conn.execute(
-                "SELECT 1 FROM runs WHERE thread_id = ? AND status IN ('pending', 'running')",
-                (row[0],),
-            ).fetchone()
+            busy = has_live_runs(conn, row[0])
             if not busy:
                 conn.execute(
                     "UPDATE threads SET status = CASE WHEN temporary = 1 THEN status ELSE"

@@ -14,6 +14,7 @@ from graphport.storage.sqlite.connection import SqliteBase
 from graphport.storage.sqlite.rows import (
     THREAD_COLUMNS,
     dumps,
+    has_live_runs,
     now_iso,
     thread_from_row,
     visible_sql,
@@ -174,10 +175,7 @@ class ThreadsMixin(SqliteBase):
         stamp = now_iso()
 
         def op(conn: sqlite3.Connection) -> None:
-            busy = conn.execute(
-                "SELECT 1 FROM runs WHERE thread_id = ? AND status IN ('pending', 'running')",
-                (thread_id,),
-            ).fetchone()
+            busy = has_live_runs(conn, thread_id)
             conn.execute(
                 'UPDATE threads SET status = coalesce(?, status), "values" = ?, interrupts = ?,'
                 " error = ?, updated_at = ?, state_updated_at = ?,"
