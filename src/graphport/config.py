@@ -497,6 +497,25 @@ def parse_auth(raw: Any) -> dict[str, Any]:
     return dict(raw)
 
 
+def _read_config(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(f"Config file not found: {path}")
+    try:
+        raw = orjson.loads(path.read_bytes())
+    except orjson.JSONDecodeError as exc:
+        raise ConfigError(f"{path} is not valid JSON: {exc}") from exc
+    if not isinstance(raw, dict) or not isinstance(raw.get("graphs"), dict) or not raw["graphs"]:
+        raise ConfigError(f"{path} must contain a non-empty 'graphs' object")
+    return raw
+
+
+def _sweep_seconds(thread_ttl: ThreadTTL) -> float:
+    """GRAPHPORT_TTL_SWEEP_SECONDS, else checkpointer.ttl.sweep_interval_minutes, else 60 s."""
+    if _env("TTL_SWEEP_SECONDS", None) is None and thread_ttl.sweep_interval_minutes is not None:
+        return thread_ttl.sweep_interval_minutes * 60
+    return float(_env("TTL_SWEEP_SECONDS", 60.0))
+
+
 def load_settings(
     config: str | None = None,
     host: str | None = None,
@@ -509,23 +528,12 @@ def load_settings(
 ) -> Settings:
     """Merge command-line values over GRAPHPORT_* variables over defaults, and read the config."""
     config_path = Path(config or _env("CONFIG", "langgraph.json")).resolve()
-    if not config_path.is_file():
-        raise ConfigError(f"Config file not found: {config_path}")
-    try:
-        raw = orjson.loads(config_path.read_bytes())
-    except orjson.JSONDecodeError as exc:
-        raise ConfigError(f"{config_path} is not valid JSON: {exc}") from exc
-    if not isinstance(raw, dict) or not isinstance(raw.get("graphs"), dict) or not raw["graphs"]:
-        raise ConfigError(f"{config_path} must contain a non-empty 'graphs' object")
+    raw = _read_config(config_path)
     notes = check_keys(raw)
     ui, ui_config = parse_ui(raw.get("ui"), raw.get("ui_config"))
-
     thread_ttl = parse_thread_ttl(
         _reference_thread_ttl() or (raw.get("checkpointer") or {}).get("ttl")
     )
-    sweep_seconds = float(_env("TTL_SWEEP_SECONDS", 60.0))
-    if thread_ttl.sweep_interval_minutes is not None and _env("TTL_SWEEP_SECONDS", None) is None:
-        sweep_seconds = thread_ttl.sweep_interval_minutes * 60
     db = database_url if database_url is not None else _env("DATABASE_URL", "")
     if not db:
         db = str(config_path.parent / ".graphport" / "graphport.sqlite")
@@ -544,7 +552,7 @@ def load_settings(
         feedback_ttl=float(_env("FEEDBACK_TTL_SECONDS", 7 * 86400.0)),
         stream_retention=float(_env("STREAM_RETENTION_SECONDS", 600.0)),
         stream_max_events=int(_env("STREAM_MAX_EVENTS", 10_000)),
-        ttl_sweep_seconds=sweep_seconds,
+        ttl_sweep_seconds=_sweep_seconds(thread_ttl),
         thread_ttl=thread_ttl,
         redis_url=redis_url if redis_url is not None else str(_env("REDIS_URL", "")),
         workers=max(1, int(workers if workers is not None else _env("WORKERS", 1))),
