@@ -34,6 +34,11 @@ from graphport.storage.base import PendingWebhook
 log = logging.getLogger("graphport.worker")
 
 
+def _timed_out(limit: float) -> Outcome:
+    message = f"Run exceeded the timeout of {limit:g} seconds"
+    return Outcome(status="timeout", error={"error": "TimeoutError", "message": message})
+
+
 class Worker:
     def __init__(
         self,
@@ -275,35 +280,33 @@ class Worker:
                     async with asyncio.timeout(self.settings.run_timeout):
                         outcome = await execute(graph, prep, publish)
                 except TimeoutError:
-                    limit = f"{self.settings.run_timeout:g}"
-                    outcome = Outcome(
-                        status="timeout",
-                        error={
-                            "error": "TimeoutError",
-                            "message": f"Run exceeded the timeout of {limit} seconds",
-                        },
-                    )
+                    outcome = _timed_out(self.settings.run_timeout)
         except asyncio.CancelledError:
-            reason = self.cancel_reasons.get(run_id, "shutdown")
-            if reason == "shutdown":
+            if self.cancel_reasons.get(run_id, "shutdown") == "shutdown":
                 raise
-            current = asyncio.current_task()
-            if current is not None:
-                current.uncancel()
-            outcome = Outcome(
-                status="interrupted",
-                error={"error": "UserInterrupt", "message": f"Run was cancelled ({reason})"},
-            )
-            if reason == "rollback":
-                outcome.rolled_back = True
-                if not temporary:
-                    await self.storage.delete_run_checkpoints(run["thread_id"], run_id)
+            outcome = await self._cancelled(run, temporary)
         if temporary or prep is None:
             return outcome, {}
         if _finished_cleanly(graph, prep, outcome):
             # the last values are the whole state and nothing is pending: no checkpoint read
             return outcome, {"status": "idle", "values": outcome.values, "interrupts": {}}
         return outcome, await _thread_state_after(graph, prep.config, outcome)
+
+    async def _cancelled(self, run: Run, temporary: bool) -> Outcome:
+        """The outcome of a run cancelled by request; a rollback also drops its checkpoints."""
+        reason = self.cancel_reasons[run["run_id"]]
+        current = asyncio.current_task()
+        if current is not None:
+            current.uncancel()
+        outcome = Outcome(
+            status="interrupted",
+            error={"error": "UserInterrupt", "message": f"Run was cancelled ({reason})"},
+        )
+        if reason == "rollback":
+            outcome.rolled_back = True
+            if not temporary:
+                await self.storage.delete_run_checkpoints(run["thread_id"], run["run_id"])
+        return outcome
 
     async def _finish(
         self,
