@@ -10,8 +10,9 @@ from graphport.auth.filters import Conditions
 from graphport.models import Assistant, iso
 from graphport.storage.base import AssistantVersion, assistant_changes
 from graphport.storage.postgres.connection import PostgresBase, Tx
-from graphport.storage.postgres.rows import iso_of, jsonb, text_in, text_out, ts, visible_sql
-from graphport.storage.where import narrow
+from graphport.storage.postgres.dialect import POSTGRES
+from graphport.storage.postgres.rows import iso_of, jsonb, text_in, text_out, ts
+from graphport.storage.where import Where, assistant_filters
 
 _COLUMNS = (
     "assistant_id, graph_id, config, context, metadata, name, created_at, updated_at, version,"
@@ -58,53 +59,6 @@ def _version(row: dict[str, Any]) -> AssistantVersion:
         "name": text_out(row["name"]) or "",
         "description": text_out(row["description"]),
     }
-
-
-def containment(column: str, filters: dict[str, Any]) -> tuple[str, list[Any]]:
-    """SQL for the interface's containment: objects key by key, recursively (`@>`, which the
-    GIN index serves), and any other value equal. `@>` alone would let an array contain a
-    shorter one, so every array in `filters` is also compared for equality at its path."""
-    where: list[str] = [f"{column} @> %s"]
-    args: list[Any] = [jsonb(filters)]
-
-    def arrays(value: Any, path: list[str]) -> None:
-        if isinstance(value, dict):
-            for key, item in value.items():
-                arrays(item, [*path, _escape_key(key)])
-        elif isinstance(value, list):
-            where.append(f"{column} #> %s = %s")
-            args.extend([path, jsonb(value)])
-
-    arrays(filters, [])
-    return " AND ".join(where), args
-
-
-def _escape_key(key: Any) -> str:
-    return text_in(str(key)) or ""
-
-
-def _filters(
-    graph_id: str | None,
-    name: str | None,
-    metadata: dict[str, Any] | None,
-    graph_ids: list[str] | None,
-) -> tuple[str, list[Any]]:
-    where: list[str] = ["true"]
-    args: list[Any] = []
-    if graph_id is not None:
-        where.append("graph_id = %s")
-        args.append(graph_id)
-    if graph_ids is not None:
-        where.append("graph_id = ANY(%s)")
-        args.append(graph_ids)
-    if name:
-        where.append("strpos(name_lower, %s) > 0")
-        args.append(text_in(name.lower()))
-    if metadata:
-        sql, more = containment("metadata", metadata)
-        where.append(sql)
-        args += more
-    return " AND ".join(where), args
 
 
 async def _current(tx: Tx, assistant_id: str, *, lock: bool = False) -> Assistant | None:
@@ -244,8 +198,9 @@ class AssistantsMixin(PostgresBase):
         graph_ids: list[str] | None = None,
         visible: Conditions | None = None,
     ) -> tuple[list[Assistant], int]:
-        where, args = _filters(graph_id, name, metadata, graph_ids)
-        where, args = narrow(where, args, visible_sql("metadata", visible))
+        where, args = assistant_filters(POSTGRES, graph_id=graph_id, name=name,
+                                        metadata=metadata, graph_ids=graph_ids,
+                                        visible=visible)  # fmt: skip
         order = "ASC" if sort_order.lower() == "asc" else "DESC"
         key = _SORT_KEYS[sort_by]
         async with self._transaction() as tx:
@@ -268,8 +223,9 @@ class AssistantsMixin(PostgresBase):
         graph_ids: list[str] | None = None,
         visible: Conditions | None = None,
     ) -> int:
-        where, args = _filters(graph_id, name, metadata, graph_ids)
-        where, args = narrow(where, args, visible_sql("metadata", visible))
+        where, args = assistant_filters(POSTGRES, graph_id=graph_id, name=name,
+                                        metadata=metadata, graph_ids=graph_ids,
+                                        visible=visible)  # fmt: skip
         row = await self._fetchone(f"SELECT count(*) AS n FROM assistants WHERE {where}", args)
         return int(row["n"]) if row else 0
 
@@ -312,11 +268,10 @@ class AssistantsMixin(PostgresBase):
     async def list_assistant_versions(
         self, assistant_id: str, *, metadata: dict[str, Any] | None, limit: int, offset: int
     ) -> list[AssistantVersion] | None:
-        where, args = "assistant_id = %s", [assistant_id]
+        versions = Where(POSTGRES).add(POSTGRES.equal("assistant_id", assistant_id))
         if metadata:
-            sql, more = containment("metadata", metadata)
-            where += f" AND {sql}"
-            args += more
+            versions.add(POSTGRES.contains("metadata", metadata))
+        where, args = versions.sql()
         async with self._transaction() as tx:
             if await _current(tx, assistant_id) is None:
                 return None

@@ -15,10 +15,10 @@ from graphport.storage.base import (
     apply_cron_update,
     checked_cron_sort,
 )
-from graphport.storage.postgres.assistants import containment
 from graphport.storage.postgres.connection import PostgresBase, Tx
-from graphport.storage.postgres.rows import iso_of, jsonb, text_in, text_out, visible_sql
-from graphport.storage.where import narrow
+from graphport.storage.postgres.dialect import POSTGRES
+from graphport.storage.postgres.rows import iso_of, jsonb, text_in, text_out
+from graphport.storage.where import cron_filters
 
 _COLUMNS = (
     "cron_id, assistant_id, thread_id, user_id, end_time, schedule, timezone, payload,"
@@ -66,30 +66,6 @@ async def _get(tx: Tx, cron_id: str, *, lock: bool = False) -> Cron | None:
     )
     row = await cur.fetchone()
     return _cron(row) if row else None
-
-
-def _filters(
-    assistant_id: str | None,
-    thread_id: str | None,
-    enabled: bool | None,
-    metadata: dict[str, Any] | None,
-) -> tuple[str, list[Any]]:
-    where: list[str] = ["true"]
-    args: list[Any] = []
-    if assistant_id is not None:
-        where.append("assistant_id = %s")
-        args.append(assistant_id)
-    if thread_id is not None:
-        where.append("thread_id = %s")
-        args.append(thread_id)
-    if enabled is not None:
-        where.append("enabled = %s")
-        args.append(enabled)
-    if metadata:
-        sql, more = containment("metadata", metadata)
-        where.append(sql)
-        args += more
-    return " AND ".join(where), args
 
 
 class CronsMixin(PostgresBase):
@@ -154,8 +130,8 @@ class CronsMixin(PostgresBase):
         visible: Conditions | None = None,
     ) -> tuple[list[Cron], int]:
         sort_by, sort_order = checked_cron_sort(sort_by, sort_order)
-        where, args = _filters(assistant_id, thread_id, enabled, metadata)
-        where, args = narrow(where, args, visible_sql("metadata", visible))
+        where, args = cron_filters(POSTGRES, assistant_id=assistant_id, thread_id=thread_id,
+                                   enabled=enabled, metadata=metadata, visible=visible)  # fmt: skip
         # NULL is the smallest value, as in SQLite: first ascending, last descending
         nulls = "NULLS FIRST" if sort_order == "asc" else "NULLS LAST"
         order = f"{sort_by} {sort_order} {nulls}, cron_id {sort_order}"

@@ -6,16 +6,22 @@ import os
 from typing import Any
 
 from graphport import errors
-from graphport.storage.postgres.connection import PostgresBase
+from graphport.storage.postgres.connection import PostgresBase, wrap_errors
 from graphport.storage.postgres.rows import iso_of, jsonb_or_null, text_in, text_out, ts
+
+PING_TIMEOUT = 5.0  # seconds `/ok?check_db=1` waits for a pooled connection
 
 
 class FeedbackMixin(PostgresBase):
     # -- feedback ----------------------------------------------------------------------------
 
     async def ping(self) -> None:
-        async with self._transaction() as tx:
-            await tx.execute("SELECT 1")
+        # a health check answers within seconds: not after the pool's 30 s wait for a
+        # connection while the database is unreachable
+        assert self._pool is not None, "storage is not open"
+        with wrap_errors():
+            async with self._pool.connection() as conn:
+                await conn.execute("SELECT 1")
 
     async def server_secret(self) -> bytes:
         async with self._transaction() as tx:

@@ -14,7 +14,6 @@ import orjson
 from psycopg.types.json import Jsonb
 
 from graphport import serde
-from graphport.auth.filters import Conditions
 from graphport.models import Run, Thread
 
 RUN_COLUMNS = (
@@ -80,21 +79,6 @@ def text_out(value: str | None) -> str | None:
 
 def jsonb(value: Any) -> Jsonb:
     return Jsonb(value, dumps)
-
-
-def visible_sql(column: str, visible: Conditions | None) -> tuple[list[str], list[Any]]:
-    """SQL for an auth filter on a JSONB column (graphport.auth.filters.matches in SQL)."""
-    where: list[str] = []
-    args: list[Any] = []
-    for c in visible or ():
-        key = text_in(c.key)
-        if c.op == "$eq":
-            where.append(f"{column} -> %s = %s")
-            args += [key, jsonb(c.value)]
-        else:  # an array holding every item
-            where.append(f"jsonb_typeof({column} -> %s) = 'array' AND {column} -> %s @> %s")
-            args += [key, key, jsonb(list(c.value))]
-    return where, args
 
 
 def jsonb_or_null(value: Any) -> Jsonb | None:

@@ -353,6 +353,7 @@ class RunsMixin(PostgresBase):
                 " WHERE worker_id = %s AND status = 'running'",
                 (self.worker_id,),
             )
+            released = cur.rowcount  # (the cursor is reused below)
             await tx.execute("DELETE FROM workers WHERE worker_id = %s", (self.worker_id,))
             return cur.rowcount
 

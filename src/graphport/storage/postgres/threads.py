@@ -10,51 +10,17 @@ from graphport.auth.filters import Conditions
 from graphport.models import Thread, iso
 from graphport.storage.base import checked_thread_sort, thread_expiry
 from graphport.storage.postgres.connection import PostgresBase, lock_thread, thread_busy
+from graphport.storage.postgres.dialect import POSTGRES
 from graphport.storage.postgres.guard import delete_checkpoints
 from graphport.storage.postgres.rows import (
     THREAD_COLUMNS,
     jsonb,
     jsonb_or_null,
     merge_patch,
-    text_in,
     thread_from_row,
     ts,
-    visible_sql,
 )
-from graphport.storage.where import narrow
-
-
-def _top_level(column: str, filters: dict[str, Any] | None) -> tuple[list[str], list[Any]]:
-    """SQL requiring each top-level key of `filters` to hold an equal JSON value in `column`
-    (`@>` first: the GIN index can serve it, and equal values always contain each other)."""
-    if not filters:
-        return [], []
-    where: list[str] = [f"{column} @> %s"]
-    args: list[Any] = [jsonb(filters)]
-    for key, value in filters.items():
-        where.append(f"{column} -> %s = %s")
-        args += [text_in(str(key)), jsonb(value)]
-    return where, args
-
-
-def _search_sql(
-    metadata: dict[str, Any] | None,
-    values: dict[str, Any] | None,
-    status: str | None,
-    ids: list[str] | None,
-) -> tuple[str, list[Any]]:
-    where, args = ["true"], []
-    for column, filters in (("metadata", metadata), ('"values"', values)):
-        w, a = _top_level(column, filters)
-        where += w
-        args += a
-    if status:
-        where.append("status = %s")
-        args.append(status)
-    if ids:
-        where.append("thread_id = ANY(%s)")
-        args.append(ids)
-    return " AND ".join(where), args
+from graphport.storage.where import thread_filters
 
 
 class ThreadsMixin(PostgresBase):
@@ -114,8 +80,8 @@ class ThreadsMixin(PostgresBase):
         sort_order: str = "desc",
         visible: Conditions | None = None,
     ) -> tuple[list[Thread], int]:
-        where, args = _search_sql(metadata, values, status, ids)
-        where, args = narrow(where, args, visible_sql("metadata", visible))
+        where, args = thread_filters(POSTGRES, metadata=metadata, values=values, status=status,
+                                     ids=ids, visible=visible)  # fmt: skip
         sort_by, sort_order = checked_thread_sort(sort_by, sort_order)
         order = f"{sort_by} {sort_order}, thread_id {sort_order}"
         async with self._transaction() as tx:

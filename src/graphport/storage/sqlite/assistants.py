@@ -13,8 +13,9 @@ from graphport.auth.filters import Conditions
 from graphport.models import Assistant
 from graphport.storage.base import AssistantVersion, assistant_changes
 from graphport.storage.sqlite.connection import SqliteBase
-from graphport.storage.sqlite.rows import dumps, now_iso, visible_sql
-from graphport.storage.where import narrow
+from graphport.storage.sqlite.dialect import SQLITE, register_functions
+from graphport.storage.sqlite.rows import dumps, now_iso
+from graphport.storage.where import Where, assistant_filters
 
 _COLUMNS = (
     "assistant_id, graph_id, config, context, metadata, name, created_at, updated_at, version,"
@@ -24,7 +25,7 @@ _VERSION_COLUMNS = (
     "assistant_id, version, graph_id, config, context, metadata, created_at, name, description"
 )
 # Sort keys: names and graph ids compare case-insensitively (Unicode-aware, unlike SQLite's
-# lower()), through the function registered by _functions.
+# lower()), through the function registered by sqlite.dialect.register_functions.
 _SORT_KEYS = {
     "assistant_id": "assistant_id",
     "graph_id": "graphport_lower(graph_id)",
@@ -62,61 +63,6 @@ def _version(row: tuple[Any, ...]) -> AssistantVersion:
         "name": row[7],
         "description": row[8],
     }
-
-
-def contains(container: Any, contained: Any) -> bool:
-    """JSON containment: objects key by key (recursively), any other value by equality."""
-    if isinstance(contained, dict):
-        return isinstance(container, dict) and all(
-            k in container and contains(container[k], v) for k, v in contained.items()
-        )
-    if isinstance(contained, bool) or isinstance(container, bool):  # JSON true is not 1
-        return type(contained) is type(container) and contained == container
-    return bool(container == contained)
-
-
-def _json_contains(document: str, filters: str) -> int:
-    return int(contains(orjson.loads(document), orjson.loads(filters)))
-
-
-def _functions(conn: sqlite3.Connection) -> None:
-    """Register the SQL functions used here (cheap to repeat, so the connection module need
-    not know them). SQLite refuses to redefine a function while a statement is active: the
-    function then exists already, so that error is ignored."""
-    for name, nargs, fn in (
-        ("graphport_contains", 2, _json_contains),
-        ("graphport_lower", 1, _lower),
-    ):
-        try:
-            conn.create_function(name, nargs, fn, deterministic=True)
-        except sqlite3.OperationalError:
-            pass
-
-
-def _lower(value: str | None) -> str | None:
-    return value.lower() if value is not None else None
-
-
-def _filters(
-    graph_id: str | None,
-    name: str | None,
-    metadata: dict[str, Any] | None,
-    graph_ids: list[str] | None,
-) -> tuple[str, list[Any]]:
-    where, args = ["1=1"], []
-    if graph_id is not None:
-        where.append("graph_id = ?")
-        args.append(graph_id)
-    if graph_ids is not None:
-        where.append(f"graph_id IN ({','.join('?' * len(graph_ids))})")
-        args += graph_ids
-    if name:
-        where.append("instr(graphport_lower(name), ?) > 0")
-        args.append(name.lower())
-    if metadata:
-        where.append("graphport_contains(metadata, ?)")
-        args.append(dumps(metadata))
-    return " AND ".join(where), args
 
 
 def _current(conn: sqlite3.Connection, assistant_id: str) -> Assistant | None:
@@ -262,13 +208,13 @@ class AssistantsMixin(SqliteBase):
         graph_ids: list[str] | None = None,
         visible: Conditions | None = None,
     ) -> tuple[list[Assistant], int]:
-        where, args = _filters(graph_id, name, metadata, graph_ids)
-        where, args = narrow(where, args, visible_sql("metadata", visible))
+        where, args = assistant_filters(SQLITE, graph_id=graph_id, name=name, metadata=metadata,
+                                        graph_ids=graph_ids, visible=visible)  # fmt: skip
         order = "ASC" if sort_order.lower() == "asc" else "DESC"
         key = _SORT_KEYS[sort_by]
 
         def op(conn: sqlite3.Connection) -> tuple[list[Assistant], int]:
-            _functions(conn)
+            register_functions(conn)
             total = conn.execute(f"SELECT count(*) FROM assistants WHERE {where}", args)
             rows = conn.execute(
                 f"SELECT {_COLUMNS} FROM assistants WHERE {where}"
@@ -288,11 +234,11 @@ class AssistantsMixin(SqliteBase):
         graph_ids: list[str] | None = None,
         visible: Conditions | None = None,
     ) -> int:
-        where, args = _filters(graph_id, name, metadata, graph_ids)
-        where, args = narrow(where, args, visible_sql("metadata", visible))
+        where, args = assistant_filters(SQLITE, graph_id=graph_id, name=name, metadata=metadata,
+                                        graph_ids=graph_ids, visible=visible)  # fmt: skip
 
         def op(conn: sqlite3.Connection) -> int:
-            _functions(conn)
+            register_functions(conn)
             return int(
                 conn.execute(f"SELECT count(*) FROM assistants WHERE {where}", args).fetchone()[0]
             )
@@ -347,11 +293,11 @@ class AssistantsMixin(SqliteBase):
         def op(conn: sqlite3.Connection) -> list[AssistantVersion] | None:
             if _current(conn, assistant_id) is None:
                 return None
-            _functions(conn)
-            where, args = "assistant_id = ?", [assistant_id]
+            register_functions(conn)
+            versions = Where(SQLITE).add(SQLITE.equal("assistant_id", assistant_id))
             if metadata:
-                where += " AND graphport_contains(metadata, ?)"
-                args.append(dumps(metadata))
+                versions.add(SQLITE.contains("metadata", metadata))
+            where, args = versions.sql()
             rows = conn.execute(
                 f"SELECT {_VERSION_COLUMNS} FROM assistant_versions WHERE {where}"
                 " ORDER BY version DESC LIMIT ? OFFSET ?",

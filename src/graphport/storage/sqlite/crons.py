@@ -16,10 +16,10 @@ from graphport.storage.base import (
     apply_cron_update,
     checked_cron_sort,
 )
-from graphport.storage.sqlite.assistants import contains
 from graphport.storage.sqlite.connection import SqliteBase
-from graphport.storage.sqlite.rows import dumps, now_iso, visible_sql
-from graphport.storage.where import narrow
+from graphport.storage.sqlite.dialect import SQLITE, register_functions
+from graphport.storage.sqlite.rows import dumps, now_iso
+from graphport.storage.where import cron_filters
 
 _COLUMNS = (
     "cron_id, assistant_id, thread_id, user_id, end_time, schedule, timezone, payload,"
@@ -62,43 +62,9 @@ def _epoch(stamp: str | None) -> float | None:
     return moment.timestamp()
 
 
-def _json_contains(document: str, filters: str) -> int:
-    return int(contains(orjson.loads(document), orjson.loads(filters)))
-
-
-def _register(conn: sqlite3.Connection) -> None:
-    try:  # refused while a statement is active: the function then exists already
-        conn.create_function("graphport_cron_contains", 2, _json_contains, deterministic=True)
-    except sqlite3.OperationalError:
-        pass
-
-
 def _get(conn: sqlite3.Connection, cron_id: str) -> Cron | None:
     row = conn.execute(f"SELECT {_COLUMNS} FROM crons WHERE cron_id = ?", (cron_id,)).fetchone()
     return _cron(row) if row else None
-
-
-def _filters(
-    assistant_id: str | None,
-    thread_id: str | None,
-    enabled: bool | None,
-    metadata: dict[str, Any] | None,
-) -> tuple[str, list[Any]]:
-    where: list[str] = ["1=1"]
-    args: list[Any] = []
-    if assistant_id is not None:
-        where.append("assistant_id = ?")
-        args.append(assistant_id)
-    if thread_id is not None:
-        where.append("thread_id = ?")
-        args.append(thread_id)
-    if enabled is not None:
-        where.append("enabled = ?")
-        args.append(int(enabled))
-    if metadata:
-        where.append("graphport_cron_contains(metadata, ?)")
-        args.append(dumps(metadata))
-    return " AND ".join(where), args
 
 
 class CronsMixin(SqliteBase):
@@ -167,12 +133,12 @@ class CronsMixin(SqliteBase):
         visible: Conditions | None = None,
     ) -> tuple[list[Cron], int]:
         sort_by, sort_order = checked_cron_sort(sort_by, sort_order)
-        where, args = _filters(assistant_id, thread_id, enabled, metadata)
-        where, args = narrow(where, args, visible_sql("metadata", visible))
+        where, args = cron_filters(SQLITE, assistant_id=assistant_id, thread_id=thread_id,
+                                   enabled=enabled, metadata=metadata, visible=visible)  # fmt: skip
         order = f"{_SORT_KEYS[sort_by]} {sort_order}, cron_id {sort_order}"
 
         def op(conn: sqlite3.Connection) -> tuple[list[Cron], int]:
-            _register(conn)
+            register_functions(conn)
             total = conn.execute(f"SELECT count(*) FROM crons WHERE {where}", args).fetchone()[0]
             if limit <= 0:
                 return [], total

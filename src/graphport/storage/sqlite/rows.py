@@ -9,7 +9,6 @@ from typing import Any
 import orjson
 
 from graphport import serde
-from graphport.auth.filters import Conditions
 from graphport.models import Run, Thread, iso
 
 RUN_COLUMNS = (
@@ -57,27 +56,6 @@ def thread_from_row(row: tuple[Any, ...]) -> Thread:
         thread["error"] = orjson.loads(row[6]) if row[6] is not None else None
         thread["interrupts"] = orjson.loads(row[5])
     return thread
-
-
-def visible_sql(column: str, visible: Conditions | None) -> tuple[list[str], list[Any]]:
-    """SQL for an auth filter on a JSON column (graphport.auth.filters.matches in SQL)."""
-    where: list[str] = []
-    args: list[Any] = []
-    for c in visible or ():
-        path = '$."' + c.key.replace('"', '""') + '"'
-        if c.op == "$eq":
-            where.append(f"({column} -> ?) = json(?)")
-            args += [path, dumps(c.value)]
-            continue
-        for item in c.value:  # every item in the array: compared as JSON text
-            where.append(
-                f"json_type({column}, ?) = 'array' AND EXISTS (SELECT 1 FROM "
-                f"json_each({column}, ?) AS e WHERE (CASE WHEN e.type IN ('object', 'array') "
-                "THEN json(e.value) WHEN e.type IN ('true', 'false', 'null') THEN e.type "
-                "ELSE json_quote(e.value) END) = json(?))"
-            )
-            args += [path, path, dumps(item)]
-    return where, args
 
 
 def has_live_runs(conn: sqlite3.Connection, thread_id: str) -> bool:

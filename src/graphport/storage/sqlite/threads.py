@@ -11,47 +11,16 @@ from graphport.auth.filters import Conditions
 from graphport.models import Thread
 from graphport.storage.base import checked_thread_sort, thread_expiry
 from graphport.storage.sqlite.connection import SqliteBase
+from graphport.storage.sqlite.dialect import SQLITE
 from graphport.storage.sqlite.rows import (
     THREAD_COLUMNS,
     dumps,
     has_live_runs,
     now_iso,
     thread_from_row,
-    visible_sql,
 )
 from graphport.storage.sqlite.saver import delete_checkpoints
-from graphport.storage.where import narrow
-
-
-def _containment(column: str, filters: dict[str, Any] | None) -> tuple[list[str], list[Any]]:
-    """SQL requiring each top-level key of `filters` to hold that JSON value in `column`."""
-    where, args = [], []
-    for key, value in (filters or {}).items():
-        where.append(f"({column} -> ?) = json(?)")
-        args += ['$."' + str(key).replace('"', '""') + '"', dumps(value)]
-    return where, args
-
-
-def _search_sql(
-    metadata: dict[str, Any] | None,
-    values: dict[str, Any] | None,
-    status: str | None,
-    ids: list[str] | None,
-) -> tuple[str, list[Any]]:
-    where, args = ["1=1"], []
-    w, a = _containment("metadata", metadata)
-    where += w
-    args += a
-    w, a = _containment('"values"', values)
-    where += w
-    args += a
-    if status:
-        where.append("status = ?")
-        args.append(status)
-    if ids:
-        where.append(f"thread_id IN ({','.join('?' * len(ids))})")
-        args += ids
-    return " AND ".join(where), args
+from graphport.storage.where import thread_filters
 
 
 class ThreadsMixin(SqliteBase):
@@ -119,8 +88,8 @@ class ThreadsMixin(SqliteBase):
         sort_order: str = "desc",
         visible: Conditions | None = None,
     ) -> tuple[list[Thread], int]:
-        where, args = _search_sql(metadata, values, status, ids)
-        where, args = narrow(where, args, visible_sql("metadata", visible))
+        where, args = thread_filters(SQLITE, metadata=metadata, values=values, status=status,
+                                     ids=ids, visible=visible)  # fmt: skip
         sort_by, sort_order = checked_thread_sort(sort_by, sort_order)
         order = f"{sort_by} {sort_order}, thread_id {sort_order}"
 
