@@ -62,7 +62,6 @@ class Refused:
 
 Entry = _Status | Refused | dict[str, Any]
 
-_NO_CONSOLE = "graphport serves no console yet; remove the key"
 _HEADERS = {"includes": SERVED, "excludes": SERVED, "include": SERVED, "exclude": SERVED}
 
 KEYS: dict[str, Entry] = {
@@ -148,7 +147,7 @@ KEYS: dict[str, Entry] = {
         "disable_webhooks": SERVED,
         "disable_event_streaming": SERVED,
         "disable_ui": SERVED,
-        "disable_console": Refused(_NO_CONSOLE, unless=True),
+        "disable_console": SERVED,  # api/console.py
         "disable_mcp": SERVED,
         "disable_a2a": SERVED,
         "mount_prefix": SERVED,

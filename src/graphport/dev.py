@@ -60,16 +60,18 @@ def _say(message: str) -> None:
     print(f"\x1b[1m{message}\x1b[0m" if bold else message, file=sys.stderr, flush=True)
 
 
-def banner(base_url: str) -> str:
-    return "\n".join(
-        [
-            f"graphport dev: serving on {base_url}",
-            f"  API:     {base_url}",
-            f"  Docs:    {base_url}/docs",
-            f"  Console: {base_url}/console",
-            f"  Studio:  https://smith.langchain.com/studio/?baseUrl={base_url}",
-        ]
-    )
+def banner(base_url: str, http: dict[str, Any] | None = None) -> str:
+    """The URLs to open, under `http.mount_prefix`; a page the `http` block turns off is left
+    out."""
+    http = http or {}
+    api = base_url + (http.get("mount_prefix") or "")
+    lines = [f"graphport dev: serving on {base_url}", f"  API:     {api}"]
+    if not http.get("disable_meta"):
+        lines.append(f"  Docs:    {api}/docs")
+        if not http.get("disable_console"):
+            lines.append(f"  Console: {api}/console")
+    lines.append(f"  Studio:  https://smith.langchain.com/studio/?baseUrl={api}")
+    return "\n".join(lines)
 
 
 def watched_dirs(config_dir: Path, graphs: dict[str, Any]) -> list[Path]:
@@ -168,7 +170,7 @@ def _serve_once(options: dict[str, Any]) -> None:
 
     class Server(uvicorn.Server):
         def _log_started_message(self, listeners: Any) -> None:
-            _say(banner(settings.base_url))  # only once the port is bound
+            _say(banner(settings.base_url, settings.http))  # only once the port is bound
 
     config = uvicorn.Config(
         app,

@@ -54,3 +54,10 @@ def test_the_banner_names_every_url() -> None:
     text = dev.banner("http://127.0.0.1:9")
     assert "http://127.0.0.1:9/docs" in text and "http://127.0.0.1:9/console" in text
     assert "https://smith.langchain.com/studio/?baseUrl=http://127.0.0.1:9" in text
+
+
+def test_the_banner_follows_the_http_block() -> None:
+    text = dev.banner("http://h:9", {"mount_prefix": "/api", "disable_console": True})
+    assert "API:     http://h:9/api" in text and "Docs:    http://h:9/api/docs" in text
+    assert "/console" not in text and "baseUrl=http://h:9/api" in text
+    assert "/docs" not in dev.banner("http://h:9", {"disable_meta": True})

@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from graphport.api import (
     a2a,
     assistants,
+    console,
     crons,
     mcp,
     metrics,
@@ -143,6 +144,12 @@ UI = [
     Route("/ui/{graph_id}/{name}", ui.asset, methods=["GET", "HEAD"]),
 ]
 
+# The web console (api/console.py): a page, not part of the API description
+CONSOLE = [
+    Route("/console", console.page, methods=["GET"], include_in_schema=False),
+    Route("/console/{path:path}", console.page, methods=["GET"], include_in_schema=False),
+]
+
 
 @dataclasses.dataclass
 class RouteTable:
@@ -185,6 +192,8 @@ def route_table(http: dict[str, Any]) -> RouteTable:
     ]
     scrape = Route("/metrics", metrics.metrics, methods=["GET"])
     fixed: list[BaseRoute] = [ok, scrape, described, *explorer]
+    if not http.get("disable_console"):
+        fixed += CONSOLE
     return RouteTable(fixed=fixed, meta=META, api=api, root=[ok, META[0]])
 
 
