@@ -133,9 +133,11 @@ class Metrics:
         return generate_latest(self._scraped()) + generate_latest(extra)
 
     def json(self, queue: dict[str, Any]) -> dict[str, Any]:
-        """The reference's `?format=json` shape: queue, api (request counts), workers."""
+        """The reference's `?format=json` shape: queue, api (request counts), workers; and
+        graphport's `processes` (live server processes)."""
         requests: list[dict[str, Any]] = []
         workers = {"max": 0, "active": 0, "available": 0}
+        processes = 0
         for metric in self._scraped().collect():
             for sample in metric.samples:
                 if sample.name == "lg_api_http_requests_total":
@@ -146,7 +148,10 @@ class Metrics:
                     })  # fmt: skip
                 elif sample.name.startswith("lg_api_workers_"):
                     workers[sample.name.removeprefix("lg_api_workers_")] = int(sample.value)
-        return {"queue": queue, "api": {"http_requests_total": requests}, "workers": workers}
+                elif sample.name == "graphport_server_processes":
+                    processes = int(sample.value)
+        api = {"http_requests_total": requests}
+        return {"queue": queue, "api": api, "workers": workers, "processes": processes}
 
 
 def queue_stats(queue: Iterable[QueueEntry], now: float | None = None) -> dict[str, Any]:

@@ -133,7 +133,8 @@ def test_json_format_has_the_reference_shape_and_sees_a_pending_run(c: httpx.Cli
     ).json()
     try:
         body = c.get("/metrics", params={"format": "json"}).json()
-        assert set(body) == {"queue", "api", "workers"}
+        assert set(body) == {"queue", "api", "workers", "processes"}  # the last graphport's
+        assert body["processes"] == 1
         queue = body["queue"]
         assert set(queue) == {
             "n_pending", "n_running", "pending_runs_wait_time_max_secs",

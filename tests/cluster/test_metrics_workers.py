@@ -77,7 +77,7 @@ def test_one_scrape_sums_every_worker_process(database: str, tmp_path: Path) -> 
             assert samples["graphport_server_processes"] == 2
             assert samples["lg_api_workers_max"] == 6
         json_body = httpx.get(url + "/metrics?format=json").json()
-        assert json_body["workers"]["max"] == 6
+        assert json_body["workers"]["max"] == 6 and json_body["processes"] == 2
         os.kill(int(min(pids)), signal.SIGKILL)
         replaced = time.monotonic() + 60
         live: set[str] = set()

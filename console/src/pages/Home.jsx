@@ -74,6 +74,7 @@ function Health() {
       <h2 id="health-title">Server health</h2>
       <ErrorBox error={metrics.error} />
       <dl class="stats" aria-label="Health">
+        <div><dt>Server processes</dt><dd data-stat="processes">{value(metrics.data?.processes)}</dd></div>
         <div><dt>Runs pending</dt><dd data-stat="pending">{value(queue.n_pending)}</dd></div>
         <div><dt>Runs running</dt><dd data-stat="running">{value(queue.n_running)}</dd></div>
         <div><dt>Workers active</dt><dd data-stat="active">{value(workers.active)}</dd></div>
