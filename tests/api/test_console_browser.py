@@ -180,6 +180,7 @@ def test_home_lists_assistants_threads_and_health(
     expect(threads.get_by_role("row").filter(has_text=tid)).to_contain_text("idle")
     expect(page.locator("[data-stat=pending]")).to_have_text(re.compile(r"^\d+$"))
     expect(page.locator("[data-stat=max]")).to_have_text(re.compile(r"^[1-9]\d*$"))
+    expect(page.locator("[data-stat=processes]")).to_have_text("1")
     expect(page.get_by_text(re.compile(r"graphport \d"))).to_be_visible()  # from /info
     _shot(page, "home", tmp_path)
     threads.get_by_role("link", name=tid).click()
