@@ -12,7 +12,7 @@ export default defineConfig({
   // the dependency scan would read the JSX as React's: name the few dependencies instead
   optimizeDeps: {
     noDiscovery: true,
-    include: ['preact', 'preact/hooks', 'preact/jsx-dev-runtime', '@dagrejs/dagre'],
+    include: ['preact', 'preact/hooks', 'preact/jsx-dev-runtime', 'preact/compat', 'preact/compat/client', 'preact/compat/jsx-runtime', '@dagrejs/dagre'],
   },
   // asset URLs relative to the page; graphport injects <base href="{prefix}/console/">
   base: './',

@@ -129,3 +129,15 @@ function sseParser(onEvent) {
     else if (field === 'id') id = value;
   };
 }
+
+// The tags that load a graph's generative-UI component (POST /ui/{graph_id}, the way react-ui's
+// LoadExternalComponent asks): {status, text}; 404 when the graph has no `ui` block
+export async function uiFragment(graphId, name) {
+  const res = await fetch(`${BASE}/ui/${encodeURIComponent(graphId)}`, {
+    method: 'POST',
+    headers: headers(),
+    body: JSON.stringify({ name }),
+  });
+  if (res.status === 401 || res.status === 403) notifyAuth(res.status);
+  return { status: res.status, text: await res.text() };
+}

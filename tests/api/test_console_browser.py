@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.api.test_ui import NODE, _project
 from tests.api.test_webhooks import Receiver
 from tests.conftest import ROOT, Server, start_server
 
@@ -269,6 +270,74 @@ def test_an_interrupt_is_resumed_from_the_page(
     expect(page.get_by_role("region", name="Current values")).to_contain_text("blue")
     assert http.get(f"/threads/{tid}").json()["status"] == "idle"
     assert http.get(f"/threads/{tid}/state").json()["values"]["messages"] == ["blue"]
+
+
+@pytest.fixture(scope="module")
+def ui_srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server with generative UI: graph `show` (push_ui_message) with tests/graphs/ui/echo.tsx
+    as its `ui` entry, and the same graph as `show-no-ui`, which has none."""
+    if not NODE:
+        pytest.skip("node and npm are not on PATH: the `ui` block cannot be bundled")
+    tmp = tmp_path_factory.mktemp("console_ui")
+    base = json.loads((GRAPHS / "langgraph-ui.json").read_text())
+    graphs = {**base["graphs"], "show": "./graphs.py:ui_show", "show-no-ui": "./graphs.py:ui_show"}
+    config = _project(tmp, graphs=graphs, ui={**base["ui"], "show": "./ui/echo.tsx"})
+    server = start_server(tmp, config=config)
+    yield server
+    server.stop()
+
+
+def test_thread_page_renders_ui_messages_with_the_graphs_components(
+    page: Page, ui_srv: Server, tmp_path: Path
+) -> None:
+    """The `ui` values of a thread rendered with its graph's bundled components (in a shadow
+    root, their stylesheet applied, their state live on the console's Preact): one under the
+    reply it is attached to, one after the chat; an unknown component and a graph without a
+    `ui` block get a fallback text with the props."""
+    with httpx.Client(base_url=ui_srv.url, timeout=30) as c:
+        show = ["greeting", "farewell", "nosuch"]
+        tid = _thread(c, "show", {**_chat("console"), "show": show})
+        plain = _thread(c, "show-no-ui", _chat("console"))
+    page.goto(f"{ui_srv.url}/console/threads/{tid}")
+    values = page.get_by_role("region", name="Current values")
+    reply = values.locator(".msg-assistant")
+    greeting = reply.get_by_test_id("greeting")  # attached to the reply (metadata.message_id)
+    expect(greeting).to_have_text("Hello, console!")
+    assert greeting.evaluate("e => getComputedStyle(e).color") == "rgb(0, 128, 0)"  # its CSS
+    assert greeting.evaluate("e => e.getRootNode() instanceof ShadowRoot")
+    expect(values.get_by_label("UI messages").get_by_test_id("farewell")).to_have_text("Goodbye")
+    failed = values.locator(".ui-message[data-ui-name='nosuch']")
+    expect(failed.get_by_role("alert")).to_contain_text(
+        'failed to load: the graph\'s components have none named "nosuch"'
+    )
+    expect(failed).to_contain_text('"who": "console"')
+    expect(values).not_to_contain_text('"ui":')  # shown as components, not as JSON
+    _shot(page, "ui", tmp_path)
+    reply.get_by_role("button", name="clicked 0").click()
+    expect(reply.get_by_role("button", name="clicked 1")).to_be_visible()
+    # reloads of the state (the page polls it) keep the component and its state: the first
+    # poll's answer is rendered by the time the second one arrives
+    for _ in range(2):
+        with page.expect_response(lambda r: r.url.endswith(f"/threads/{tid}/state"),
+                                  timeout=30_000):  # fmt: skip
+            pass
+    expect(reply.get_by_role("button", name="clicked 1")).to_be_visible()
+    page.goto(f"{ui_srv.url}/console/threads/{plain}")
+    none = page.locator(".ui-message[data-ui-name='greeting']")
+    expect(none.get_by_role("note")).to_contain_text("has no ui block in langgraph.json")
+    expect(none.get_by_role("note")).to_contain_text("UI not found for graph 'show-no-ui'")
+    expect(none).to_contain_text('"who": "console"')
+
+
+def test_a_run_started_from_the_assistant_page_renders_its_ui_messages(
+    page: Page, ui_srv: Server
+) -> None:
+    """The assistant page's run output renders UI messages the same way."""
+    page.goto(ui_srv.url + "/console/assistants/show")
+    page.get_by_role("textbox", name="Input", exact=True).fill(json.dumps(_chat("a run")))
+    page.get_by_role("button", name="Run").click()
+    output = page.get_by_role("region", name="Output")
+    expect(output.get_by_test_id("greeting")).to_have_text("Hello, a run!")
 
 
 def test_a_checkpoint_shows_its_values_and_can_be_forked(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import operator
+import uuid
 from typing import Annotated, Any
 
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
@@ -16,6 +17,7 @@ from langchain_core.messages import AIMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, MessagesState, StateGraph
+from langgraph.graph.ui import push_ui_message, ui_message_reducer
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 from typing_extensions import TypedDict
@@ -328,3 +330,26 @@ _b.add_node("remember", _remember)
 _b.add_edge(START, "remember")
 _b.add_edge("remember", END)
 memory = _b.compile()
+
+
+# ---------------------------------------------------------------- generative UI
+class UiState(MessagesState, total=False):
+    ui: Annotated[list, ui_message_reducer]
+    show: list[str]  # the components to push (default: greeting)
+
+
+def _show(state: UiState) -> dict:
+    """Replies, then pushes a UI message per name in `show`, the first one attached to the reply
+    (metadata.message_id), with props {"who": <the last message's text>}."""
+    who = state["messages"][-1].content if state.get("messages") else "world"
+    reply = AIMessage(id=f"ai-{uuid.uuid4()}", content=f"Showing {who}")
+    for i, name in enumerate(state.get("show") or ["greeting"]):
+        push_ui_message(name, {"who": who}, message=reply if i == 0 else None)
+    return {"messages": [reply]}
+
+
+_b = StateGraph(UiState)
+_b.add_node("show", _show)
+_b.add_edge(START, "show")
+_b.add_edge("show", END)
+ui_show = _b.compile()

@@ -80,7 +80,7 @@ function RunForm({ assistant }) {
       {output !== undefined && (
         <section aria-labelledby="output-title">
           <h3 id="output-title">{running ? 'Output so far' : 'Output'}</h3>
-          <Values values={output} />
+          <Values values={output} ui={{ graphId: assistant.graph_id, threadId }} />
         </section>
       )}
       {events.length > 0 && (

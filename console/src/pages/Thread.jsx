@@ -118,7 +118,7 @@ function History({ threadId, history, assistantId, onFork }) {
       {chosen && (
         <section class="checkpoint" aria-labelledby="checkpoint-title">
           <h3 id="checkpoint-title">Checkpoint <code>{chosen.checkpoint_id}</code></h3>
-          <Values values={chosen.values} label="Checkpoint values" />
+          <Values values={chosen.values} label="Checkpoint values" ui={{ graphId: assistantId, threadId }} />
           <button type="button" onClick={() => fork(chosen)} disabled={!assistantId}>Fork from this checkpoint</button>
           <ErrorBox error={error} />
         </section>
@@ -216,7 +216,7 @@ export function Thread({ id }) {
       <div class="grid">
         <section aria-labelledby="values-title">
           <h2 id="values-title">Current values</h2>
-          <Values values={state.values} />
+          <Values values={state.values} ui={{ graphId: assistantId, threadId: id }} />
           {state.next?.length > 0 && <p class="muted">Next: {state.next.join(', ')}</p>}
         </section>
         <History threadId={id} history={history} assistantId={assistantId} onFork={reload} />
