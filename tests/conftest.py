@@ -159,13 +159,15 @@ def start_server(
     database_url: str | None = None,
     extra_env: dict[str, str] | None = None,
     port: int | None = None,
+    extra_args: list[str] | None = None,
 ) -> Server:
-    """Start `graphport serve` and wait until /ok answers (fail fast with its log if not)."""
+    """Start `graphport serve` (`extra_args` after its options) and wait until /ok answers
+    (fail fast with its log if not)."""
     port = port or free_port()
     db = database_url or default_database_url(tmp)
     args = [
         sys.executable, "-m", "graphport", "serve", "--config", str(config),
-        "--host", "127.0.0.1", "--port", str(port), "--database-url", db,
+        "--host", "127.0.0.1", "--port", str(port), "--database-url", db, *(extra_args or []),
     ]  # fmt: skip
     log_path = tmp / f"server-{port}.log"
     env = {**os.environ, **(extra_env or {})}

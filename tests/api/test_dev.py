@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.api.test_logs import IMPORT_ERRORS, check_import_error, write_broken_graph
 from tests.conftest import wait_until
 
 GRAPH = """
@@ -113,3 +114,38 @@ def test_dev_reloads_keeps_data_and_logs(project: tuple[Path, str, Path]) -> Non
     wait_until(
         lambda: _run(base, 1) == {"x": 101}, what="the graph fixed again", ignore=(httpx.HTTPError,)
     )
+
+
+@pytest.mark.parametrize("kind", IMPORT_ERRORS)
+def test_dev_names_an_import_error_and_waits_for_the_fix(tmp_path: Path, kind: str) -> None:
+    """Where `serve` exits, `dev` prints the same message and traceback and waits for an edit."""
+    config = write_broken_graph(tmp_path, kind)
+    port = _free_port()
+    log = tmp_path / "dev.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "graphport", "dev", "--config", str(config),
+             "--port", str(port), "--database-url", ":memory:"],
+            cwd=tmp_path, env={**os.environ, "NO_COLOR": "1"}, stdout=out,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        wait_until(
+            lambda: "waiting for a change to reload" in log.read_text(),
+            what="dev's import error",
+            describe=log.read_text,
+        )
+        text = log.read_text()
+        assert "ERROR graphport.dev: the graphs did not load: " in text
+        check_import_error(text, tmp_path, kind)
+        assert proc.poll() is None  # the watcher waits for the fix
+        (tmp_path / "graph.py").write_text(GRAPH)
+        wait_until(
+            lambda: _run(f"http://127.0.0.1:{port}", 1) == {"x": 2},
+            what="the fixed graph",
+            ignore=(httpx.HTTPError,),
+            describe=log.read_text,
+        )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -15,6 +15,7 @@ from tests.conftest import ROOT, Server, start_server
 
 GRAPHS = ROOT / "tests" / "graphs"
 APP = f"{GRAPHS}/webapps.py:starlette_app"
+GREETING = "hello from the lifespan"  # what webapps.lifespan yields
 
 
 def serve_app(tmp: Path, http: dict[str, Any]) -> Server:
@@ -142,3 +143,34 @@ def test_a_bad_app_stops_the_start(
 ) -> None:
     with pytest.raises(RuntimeError, match=message):
         serve_app(tmp_path, http)
+
+
+def test_lifespan_state_reaches_the_builtin_routes(tmp_path: Path, own_server: None) -> None:
+    """What the app's lifespan yields is in `request.state` on the API's routes too: its
+    middleware and the `auth` handler read it there (the reference drops it)."""
+    config = tmp_path / "langgraph.json"
+    config.write_bytes(
+        orjson.dumps(
+            {
+                "graphs": {"inspect": f"{GRAPHS}/graphs.py:inspect"},
+                "auth": {"path": f"{GRAPHS}/webapps.py:state_auth"},
+                "http": {"app": APP},
+            }
+        )
+    )
+    srv = start_server(tmp_path, config=config)
+    try:
+        with httpx.Client(base_url=srv.url, timeout=30) as c:
+            r = c.post("/runs/wait", json={"assistant_id": "inspect", "input": {"messages": []}})
+            assert r.status_code == 200, r.text
+            assert r.json()["seen"]["configurable"]["langgraph_auth_user_id"] == GREETING
+            assert r.headers["x-webapp-greeting"] == GREETING
+            info = c.get("/info")
+            assert (
+                info.json()["graphport_version"] and info.headers["x-webapp-greeting"] == GREETING
+            )
+            threads = c.post("/threads/search", json={})
+            assert threads.status_code == 200 and threads.headers["x-webapp-greeting"] == GREETING
+            assert c.get("/custom/greet").json()["greeting"] == GREETING
+    finally:
+        srv.stop()

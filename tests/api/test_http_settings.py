@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -64,3 +65,40 @@ def test_body_limit_and_request_id(tmp_path: Path, server: Server) -> None:
             assert r.json()["seen"]["configurable"]["langgraph_request_id"] == "req-123"
     finally:
         srv.stop()
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [
+        {"include": ["x-foo*"], "exclude": ["x-foo-secret"]},  # the reference's older spellings
+        {"includes": ["x-foo*"], "exclude": ["x-foo-secret"]},
+        {"include": ["x-foo*"], "excludes": ["x-foo-secret"]},
+    ],
+)
+def test_configurable_headers_include_exclude_aliases(
+    tmp_path: Path, server: Server, rules: dict[str, list[str]]
+) -> None:
+    if server.process is None:
+        pytest.skip("needs a graphport server with its own http settings")
+    config = tmp_path / "langgraph.json"
+    config.write_text(
+        json.dumps(
+            {
+                "graphs": {"inspect": f"{ROOT}/tests/graphs/graphs.py:inspect"},
+                "http": {"configurable_headers": rules},
+            }
+        )
+    )
+    srv = start_server(tmp_path, config=config)
+    try:
+        r = httpx.post(
+            srv.url + "/runs/wait",
+            json={"assistant_id": "inspect", "input": {"messages": []}},
+            headers={"x-foo-bar": "1", "x-foo-secret": "s", "x-other": "o"},
+            timeout=30,
+        )
+    finally:
+        srv.stop()
+    configurable = r.json()["seen"]["configurable"]
+    assert configurable["x-foo-bar"] == "1"
+    assert "x-foo-secret" not in configurable and "x-other" not in configurable

@@ -1,7 +1,9 @@
 """Custom apps for `http.app` tests: a Starlette one and a FastAPI one.
 
-Each marks every response it wraps with `x-webapp`, appends `start` / `stop` to the file named
-by WEBAPP_EVENTS from its lifespan, and yields state its routes read from `request.state`.
+Each marks every response it wraps with `x-webapp` (and `x-webapp-greeting`, read from
+`request.state`), appends `start` / `stop` to the file named by WEBAPP_EVENTS from its lifespan,
+and yields state its routes read from `request.state`. `state_auth` authenticates every request
+as the lifespan's greeting, read from `request.state` too.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI
+from langgraph_sdk import Auth
 from pydantic import BaseModel
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -39,6 +42,7 @@ class Mark(BaseHTTPMiddleware):
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         response = await call_next(request)
         response.headers["x-webapp"] = self.name
+        response.headers["x-webapp-greeting"] = getattr(request.state, "greeting", "none")
         return response
 
     def __init__(self, app: Any, name: str) -> None:
@@ -100,3 +104,12 @@ async def order(body: Order, request: Request) -> Receipt:
 @fastapi_app.get("/info")
 async def info() -> dict[str, str]:
     return {"info": "custom"}
+
+
+state_auth = Auth()
+
+
+@state_auth.authenticate
+async def authenticate(request: Request) -> str:
+    """The identity is what the custom app's lifespan yielded (a 500 if it is not there)."""
+    return str(request.state.greeting)

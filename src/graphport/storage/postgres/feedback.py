@@ -20,7 +20,7 @@ class FeedbackMixin(PostgresBase):
         # connection while the database is unreachable
         assert self._pool is not None, "storage is not open"
         with wrap_errors():
-            async with self._pool.connection() as conn:
+            async with self._pool.connection(timeout=PING_TIMEOUT) as conn:
                 await conn.execute("SELECT 1")
 
     async def server_secret(self) -> bytes:

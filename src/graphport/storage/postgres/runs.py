@@ -355,7 +355,7 @@ class RunsMixin(PostgresBase):
             )
             released = cur.rowcount  # (the cursor is reused below)
             await tx.execute("DELETE FROM workers WHERE worker_id = %s", (self.worker_id,))
-            return cur.rowcount
+            return released
 
     async def inflight_runs(self, thread_id: str) -> list[Run]:
         rows = await self._fetchall(
