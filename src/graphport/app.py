@@ -33,9 +33,11 @@ from graphport.bus.memory import MemoryBus
 from graphport.bus.transports import transport_for
 from graphport.config import Settings
 from graphport.engine import containment
+from graphport.engine.assistants import Assistants
 from graphport.engine.crons import CronScheduler
 from graphport.engine.feedback import FeedbackLinks
 from graphport.engine.protocol import ProtocolHub
+from graphport.engine.run_records import RunRecords
 from graphport.engine.runs import RunEngine
 from graphport.engine.threads import ThreadOps
 from graphport.engine.webhooks import WebhookSender
@@ -182,6 +184,8 @@ def _lifespan(
         app.state.settings = settings
         app.state.engine = engine
         app.state.threads = threads = ThreadOps(storage, graphs, worker)
+        app.state.assistants = Assistants(engine, threads)
+        app.state.run_records = RunRecords(storage, threads)
         app.state.protocol = protocol = ProtocolHub(
             engine, retention=settings.stream_retention, max_events=settings.stream_max_events
         )

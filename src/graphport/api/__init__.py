@@ -1,4 +1,4 @@
-"""The HTTP layer: parse, call the engine or storage, serialise. No SQL, no graph code.
+"""The HTTP layer: parse, call the engine, serialise. No storage, no bus, no graph code.
 
 The route table is below, grouped as in the API reference; `route_table(http)` applies the
 `http` block of langgraph.json (`disable_*` switches); graphport.http_app places a custom app's

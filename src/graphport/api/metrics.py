@@ -15,8 +15,7 @@ PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 
 async def metrics(request: Request) -> Response:
     """Prometheus metrics (text), or JSON with `?format=json`."""
-    storage = engine_of(request).storage
-    queue = queue_stats(await storage.queue())
+    queue = queue_stats(await engine_of(request).queue())
     scraped = metrics_of(request)
     if request.query_params.get("format") == "json":
         return JSONResponse(scraped.json(queue))

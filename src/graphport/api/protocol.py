@@ -24,8 +24,7 @@ from graphport.api.bodies import loads, path_uuid
 from graphport.api.responses import JSONResponse
 from graphport.api.runs import configurable_headers
 from graphport.api.sse import EventStreamResponse
-from graphport.api.state import engine_of, protocol_of, settings_of
-from graphport.auth import guard
+from graphport.api.state import protocol_of, settings_of, thread_ops_of
 from graphport.engine.protocol import envelope_error
 from graphport.engine.protocol_log import (
     SubscriptionError,
@@ -55,7 +54,7 @@ async def _body(request: Request) -> Any:
 async def _visible(conn: HTTPConnection, thread_id: str) -> None:
     """Commands and streams address the thread: `threads.read` must let the user see it (a
     run they start is authorized again as `threads.create_run`)."""
-    await guard.thread(engine_of(conn).storage, thread_id, "read")
+    await thread_ops_of(conn).authorize(thread_id, "read")
 
 
 async def command(request: Request) -> Response:

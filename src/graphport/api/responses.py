@@ -19,6 +19,16 @@ class JSONResponse(Response):
         return serde.dumps(content)
 
 
+def paged(items: list[Any], offset: int, total: int) -> Response:
+    """A page of a search. x-pagination-total is the real count; the reference sends
+    offset + returned, plus one when more rows exist (it reads one row past the page). Both agree
+    on the last page and both put the next offset in x-pagination-next, the header the SDK reads."""
+    headers = {"x-pagination-total": str(total)}
+    if offset + len(items) < total:
+        headers["x-pagination-next"] = str(offset + len(items))
+    return JSONResponse(items, headers=headers)
+
+
 def error_response(status: int, detail: str, headers: dict[str, str] | None = None) -> Response:
     return JSONResponse({"detail": detail}, status_code=status, headers=headers)
 

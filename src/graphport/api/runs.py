@@ -11,17 +11,17 @@ import orjson
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
-from graphport import auth, errors
+from graphport import errors
 from graphport.api import schemas
 from graphport.api.bodies import json_body, path_uuid, query_flag, query_int, validate
 from graphport.api.responses import JSONResponse, WaitResponse
 from graphport.api.sse import EventStreamResponse, frame
-from graphport.api.state import engine_of, feedback_of, settings_of
-from graphport.auth import authorize, guard
+from graphport.api.state import engine_of, feedback_of, run_records_of, settings_of, thread_ops_of
+from graphport.auth import authorize
 from graphport.engine.feedback import check_feedback_body
 from graphport.engine.runs import NO_RUNS_TO_CANCEL, RunEngine
 from graphport.events import Event
-from graphport.models import Run, iso, public_run
+from graphport.models import Run, public_run
 
 RUN_NOT_FOUND_EVENT = b'{"error":"HTTPException","message":"404: Run not found"}'
 RUN_FIELDS = frozenset(
@@ -176,27 +176,7 @@ async def _guard(
     request: Request, thread_id: str, action: str, value: dict[str, Any] | None = None, **kw: Any
 ) -> None:
     """A run's routes are authorized through its thread."""
-    await guard.thread(engine_of(request).storage, thread_id, action, value, **kw)
-
-
-async def _guard_run(request: Request, run_id: str, hidden: Exception | None) -> bool:
-    """graphport's run-only routes: `threads.read` on the run's thread; False (or `hidden`
-    raised) when the run is on a thread the user may not see, or is gone (a stateless run's:
-    its thread can no longer say whose it was)."""
-    if auth.current() is None:
-        return True
-    thread_id = await engine_of(request).storage.get_run_thread(run_id)
-    try:
-        if thread_id is None:
-            raise errors.NotFound()
-        await _guard(request, thread_id, "read", {"run_id": run_id})
-        if await engine_of(request).storage.get_thread(thread_id) is None:
-            raise errors.NotFound()
-    except errors.NotFound:
-        if hidden is not None:
-            raise hidden from None
-        return False
-    return True
+    await thread_ops_of(request).authorize(thread_id, action, value, **kw)
 
 
 def _action(request: Request) -> str:
@@ -279,23 +259,12 @@ async def join_run(request: Request) -> WaitResponse:
 async def get_run(request: Request) -> Response:
     thread_id = path_uuid(request.path_params["thread_id"], "thread")
     run_id = path_uuid(request.path_params["run_id"], "run")
-    storage = engine_of(request).storage
-    await _guard(request, thread_id, "read", {"run_id": run_id})
-    run = await storage.get_run(thread_id, run_id)
-    if run is None:
-        if await storage.get_thread(thread_id) is None:
-            raise errors.thread_not_found(thread_id)
-        raise errors.NotFound()
-    return JSONResponse(public_run(run))
+    return JSONResponse(public_run(await run_records_of(request).get(thread_id, run_id)))
 
 
 async def list_runs(request: Request) -> Response:
     thread_id = path_uuid(request.path_params["thread_id"], "thread")
-    storage = engine_of(request).storage
-    await _guard(request, thread_id, "read")
-    if await storage.get_thread(thread_id) is None:
-        raise errors.thread_not_found(thread_id)
-    runs = await storage.list_runs(
+    runs = await run_records_of(request).of_thread(
         thread_id,
         limit=query_int(request, "limit", 10),
         offset=query_int(request, "offset", 0),
@@ -314,29 +283,20 @@ async def list_runs(request: Request) -> Response:
 async def get_webhook(request: Request) -> Response:
     """graphport's own route: a run's webhook delivery and every attempt at it."""
     run_id = path_uuid(request.path_params["run_id"], "run")
-    await _guard_run(request, run_id, errors.NotFound(f"No webhook delivery for run {run_id}"))
-    delivery = await engine_of(request).storage.get_webhook(run_id)
-    if delivery is None:
-        raise errors.NotFound(f"No webhook delivery for run {run_id}")
-    return JSONResponse(delivery)
+    return JSONResponse(await run_records_of(request).webhook(run_id))
 
 
 async def give_feedback(request: Request) -> Response:
     """POST to a feedback link (from a run's `__feedback__`): store one score/value/comment."""
-    links = feedback_of(request)
-    run_id, key = links.verify(request.path_params["token"])
+    run_id, key = feedback_of(request).verify(request.path_params["token"])
     body = check_feedback_body(await json_body(request, settings_of(request).max_body_bytes))
-    record = {"feedback_id": str(uuid.uuid4()), "run_id": run_id, "key": key, **body,
-              "created_at": iso()}  # fmt: skip
-    await engine_of(request).storage.add_feedback(record)
+    record = await run_records_of(request).add_feedback(run_id, key, body)
     return JSONResponse(record, status_code=201)
 
 
 async def list_feedback(request: Request) -> Response:
     run_id = path_uuid(request.path_params["run_id"], "run")
-    if not await _guard_run(request, run_id, None):
-        return JSONResponse([])
-    return JSONResponse(await engine_of(request).storage.list_feedback(run_id))
+    return JSONResponse(await run_records_of(request).feedback(run_id))
 
 
 def stream_modes(request: Request) -> set[str] | None:

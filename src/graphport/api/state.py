@@ -8,9 +8,11 @@ from starlette.requests import HTTPConnection
 
 from graphport import ui
 from graphport.config import Settings
+from graphport.engine.assistants import Assistants
 from graphport.engine.crons import CronScheduler
 from graphport.engine.feedback import FeedbackLinks
 from graphport.engine.protocol import ProtocolHub
+from graphport.engine.run_records import RunRecords
 from graphport.engine.runs import RunEngine
 from graphport.engine.threads import ThreadOps
 from graphport.metrics import Metrics
@@ -24,6 +26,16 @@ def settings_of(conn: HTTPConnection) -> Settings:
 def engine_of(conn: HTTPConnection) -> RunEngine:
     engine: RunEngine = conn.app.state.engine
     return engine
+
+
+def assistants_of(conn: HTTPConnection) -> Assistants:
+    assistants: Assistants = conn.app.state.assistants
+    return assistants
+
+
+def run_records_of(conn: HTTPConnection) -> RunRecords:
+    records: RunRecords = conn.app.state.run_records
+    return records
 
 
 def thread_ops_of(conn: HTTPConnection) -> ThreadOps:

@@ -16,7 +16,7 @@ from graphport.api.state import engine_of, settings_of
 
 
 def _store(request: Request) -> Any:
-    return engine_of(request).storage.store
+    return engine_of(request).store
 
 
 def _namespace(value: Any, *, optional: bool = False) -> tuple[str, ...] | None:

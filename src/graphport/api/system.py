@@ -17,7 +17,7 @@ async def ok(request: Request) -> Response:
     """`?check_db=1` also makes a round trip to the database: 503 when it is unreachable."""
     if request.query_params.get("check_db", "").lower() in ("1", "true", "yes"):
         try:
-            await engine_of(request).storage.ping()
+            await engine_of(request).check_storage()
         except Exception as exc:
             detail = f"storage unreachable: {type(exc).__name__}: {exc}"
             return error_response(503, detail.splitlines()[0])

@@ -11,14 +11,13 @@ from starlette.responses import Response
 
 from graphport import errors
 from graphport.api.bodies import json_body, path_uuid, query_flag, query_int
-from graphport.api.responses import JSONResponse
+from graphport.api.responses import JSONResponse, paged
 from graphport.api.sse import EventStreamResponse
 from graphport.api.state import engine_of, settings_of, thread_ops_of
-from graphport.auth import guard
 from graphport.engine.threads import ThreadOps
 from graphport.events import Event
-from graphport.models import Thread, iso, uuid7
-from graphport.storage.base import TTL_STRATEGIES, checked_thread_sort
+from graphport.models import Thread, uuid7
+from graphport.storage.base import TTL_STRATEGIES
 
 THREAD_FIELDS = frozenset(
     {"thread_id", "created_at", "updated_at", "state_updated_at", "metadata", "config",
@@ -79,33 +78,15 @@ async def create_thread(request: Request) -> Response:
     if_exists = body.get("if_exists") or "raise"
     if if_exists not in ("raise", "do_nothing"):
         raise errors.ValidationFailed(f"Invalid if_exists: {if_exists}")
-    ttl = _ttl(body)
-    value = await guard.create(
-        "threads",
-        {"thread_id": thread_id, "metadata": dict(metadata), "if_exists": if_exists, "ttl": ttl},
+    created = await _ops(request).create(
+        thread_id, metadata, if_exists=if_exists, ttl=_ttl(body), supersteps=body.get("supersteps")
     )
-    metadata = value.get("metadata") or {}
-    now = iso()
-    thread: Thread = {
-        "thread_id": thread_id,
-        "status": "idle",
-        "metadata": metadata,
-        "config": {},
-        "created_at": now,
-        "updated_at": now,
-        "state_updated_at": now,
-        "values": None,
-    }
-    created = await engine_of(request).storage.create_thread(thread, if_exists=if_exists, ttl=ttl)
-    if body.get("supersteps") and created is thread:
-        await _ops(request).apply_supersteps(created, body["supersteps"])
-        created = await _ops(request).require(thread_id)
     return JSONResponse(created)
 
 
 async def get_thread(request: Request) -> Response:
     thread_id = path_uuid(request.path_params["thread_id"], "thread")
-    await _guard(request, thread_id, "read")
+    await _ops(request).authorize(thread_id, "read")
     return JSONResponse(await _ops(request).require(thread_id))
 
 
@@ -115,40 +96,15 @@ async def patch_thread(request: Request) -> Response:
     metadata = body.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
         raise errors.ValidationFailed("metadata must be an object")
-    value = {"metadata": dict(metadata or {})}
-    await _guard(request, thread_id, "update", value, not_found=errors.NotFound())
-    metadata = value["metadata"] if (metadata is not None or value["metadata"]) else None
-    thread = await engine_of(request).storage.update_thread(
-        thread_id, metadata=metadata, ttl=_ttl(body)
-    )
-    if thread is None:
-        raise errors.thread_not_found(thread_id)
-    return JSONResponse(thread)
+    return JSONResponse(await _ops(request).update(thread_id, metadata, _ttl(body)))
 
 
 async def delete_thread(request: Request) -> Response:
     thread_id = path_uuid(request.path_params["thread_id"], "thread")
-    await _guard(request, thread_id, "delete")
+    await _ops(request).authorize(thread_id, "delete")
     if not await _ops(request).delete(thread_id):
         raise errors.thread_not_found(thread_id)
     return Response(status_code=204)
-
-
-async def _guard(
-    request: Request,
-    thread_id: str,
-    action: str,
-    value: dict[str, Any] | None = None,
-    **kw: Any,
-) -> None:
-    await guard.thread(engine_of(request).storage, thread_id, action, value, **kw)
-
-
-async def _visible(args: dict[str, Any], limit: int, offset: int) -> dict[str, Any]:
-    """`threads.search` for the search arguments: they, with the filter storage applies."""
-    value = {**args, "limit": limit, "offset": offset}
-    visible = await guard.search("threads", value)
-    return {**args, "metadata": value.get("metadata"), "visible": visible}
 
 
 def _search_args(body: dict[str, Any]) -> dict[str, Any]:
@@ -171,24 +127,19 @@ async def search_threads(request: Request) -> Response:
     body = await _object_body(request)
     limit = int(body.get("limit") or 10)
     offset = int(body.get("offset") or 0)
-    sort_by, sort_order = checked_thread_sort(
-        str(body.get("sort_by") or "created_at"), str(body.get("sort_order") or "desc")
+    threads, total = await _ops(request).search(
+        _search_args(body),
+        limit=limit,
+        offset=offset,
+        sort_by=str(body.get("sort_by") or "created_at"),
+        sort_order=str(body.get("sort_order") or "desc"),
     )
-    args = await _visible(_search_args(body), limit, offset)
-    threads, total = await engine_of(request).storage.search_threads(
-        **args, limit=limit, offset=offset, sort_by=sort_by, sort_order=sort_order
-    )
-    headers = {"x-pagination-total": str(total)}
-    if offset + len(threads) < total:
-        headers["x-pagination-next"] = str(offset + len(threads))
-    return JSONResponse(_select(threads, body.get("select")), headers=headers)
+    return paged(_select(threads, body.get("select")), offset, total)
 
 
 async def count_threads(request: Request) -> Response:
     body = await _object_body(request)
-    args = await _visible(_search_args(body), 0, 0)
-    _, total = await engine_of(request).storage.search_threads(**args, limit=0)
-    return JSONResponse(total)
+    return JSONResponse(await _ops(request).count(_search_args(body)))
 
 
 async def prune_threads(request: Request) -> Response:
@@ -199,7 +150,7 @@ async def prune_threads(request: Request) -> Response:
             f"Invalid strategy: {strategy}. Expected 'delete' or 'keep_latest'."
         )
     thread_ids = [path_uuid(str(t), "thread") for t in body.get("thread_ids") or []]
-    thread_ids = [t for t in thread_ids if await _may(request, t, "delete")]
+    thread_ids = [t for t in thread_ids if await _ops(request).may(t, "delete")]
     if strategy == "keep_latest":
         return JSONResponse({"pruned_count": await _ops(request).keep_latest(thread_ids)})
     count = 0
@@ -209,18 +160,9 @@ async def prune_threads(request: Request) -> Response:
     return JSONResponse({"pruned_count": count})
 
 
-async def _may(request: Request, thread_id: str, action: str) -> bool:
-    """Whether the user may do `action` on the thread (one it may not see counts as absent)."""
-    try:
-        await _guard(request, thread_id, action)
-    except errors.NotFound:
-        return False
-    return True
-
-
 async def copy_thread(request: Request) -> Response:
     thread_id = path_uuid(request.path_params["thread_id"], "thread")
-    await _guard(request, thread_id, "read")
+    await _ops(request).authorize(thread_id, "read")
     return JSONResponse(await _ops(request).copy(thread_id))
 
 
@@ -231,7 +173,7 @@ async def get_state(request: Request) -> Response:
     thread_id = path_uuid(request.path_params["thread_id"], "thread")
     checkpoint_id = request.path_params.get("checkpoint_id")
     checkpoint = {"checkpoint_id": checkpoint_id} if checkpoint_id else None
-    await _guard(request, thread_id, "read")
+    await _ops(request).authorize(thread_id, "read")
     state = await _ops(request).get_state(
         thread_id, checkpoint, subgraphs=query_flag(request, "subgraphs")
     )
@@ -244,7 +186,7 @@ async def get_state_at_checkpoint(request: Request) -> Response:
     checkpoint = body.get("checkpoint") or {}
     if not isinstance(checkpoint, dict):
         raise errors.ValidationFailed("checkpoint must be an object")
-    await _guard(request, thread_id, "read")
+    await _ops(request).authorize(thread_id, "read")
     state = await _ops(request).get_state(
         thread_id, checkpoint, subgraphs=bool(body.get("subgraphs"))
     )
@@ -257,7 +199,7 @@ async def update_state(request: Request) -> Response:
     checkpoint = dict(body.get("checkpoint") or {})
     if body.get("checkpoint_id"):
         checkpoint["checkpoint_id"] = body["checkpoint_id"]
-    await _guard(request, thread_id, "update")
+    await _ops(request).authorize(thread_id, "update")
     result = await _ops(request).update_state(
         thread_id, body.get("values"), as_node=body.get("as_node"), checkpoint=checkpoint or None
     )
@@ -282,7 +224,7 @@ async def history(request: Request) -> Response:
         )
     if limit < 1:
         raise errors.ValidationFailed(f"Invalid limit {limit}")
-    await _guard(request, thread_id, "read")
+    await _ops(request).authorize(thread_id, "read")
     states = await _ops(request).history(
         thread_id, limit=limit, before=before, metadata=metadata, checkpoint=checkpoint
     )
@@ -318,15 +260,15 @@ async def join_thread_stream(request: Request) -> Response | EventStreamResponse
     last = request.headers.get("last-event-id")
     if last is not None and not _STREAM_ID.match(last.strip()):
         raise errors.ValidationFailed("Invalid last-event-id: must be a valid Redis stream ID")
-    await _guard(request, thread_id, "read")
+    await _ops(request).authorize(thread_id, "read")
     await _ops(request).require(thread_id)
-    bus = engine_of(request).bus
-    queue = bus.subscribe_thread(thread_id)
+    engine = engine_of(request)
+    queue = engine.subscribe_thread(thread_id)
     return EventStreamResponse(
         queue,
         {},
         heartbeat=settings_of(request).keepalive_seconds,
         with_ids=True,
         accept=_thread_stream_filter(modes),
-        on_close=lambda: bus.unsubscribe_thread(thread_id, queue),
+        on_close=lambda: engine.unsubscribe_thread(thread_id, queue),
     )

@@ -16,7 +16,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import uuid
 from urllib.parse import quote
 
 from starlette.exceptions import HTTPException
@@ -25,7 +24,7 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 
 from graphport import errors
 from graphport.api.bodies import json_body
-from graphport.api.state import engine_of, settings_of, ui_of
+from graphport.api.state import assistants_of, settings_of, ui_of
 
 _MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css"}
 
@@ -60,12 +59,7 @@ async def component(request: Request) -> Response:
 
 async def _graph_of_assistant(request: Request, assistant_id: str) -> str:
     """The graph id of the assistant with this id ("" when it is no assistant's)."""
-    try:
-        uuid.UUID(assistant_id)
-    except ValueError:
-        return ""
-    assistant = await engine_of(request).storage.get_assistant(assistant_id)
-    return assistant["graph_id"] if assistant is not None else ""
+    return await assistants_of(request).graph_id_of(assistant_id) or ""
 
 
 async def asset(request: Request) -> Response:

@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, TypedDict, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
@@ -25,6 +25,7 @@ from croniter.croniter import CroniterError
 
 from graphport import auth, errors
 from graphport.auth import guard
+from graphport.auth.filters import Conditions
 from graphport.engine.prepare import RESERVED_CONFIGURABLE, RESERVED_METADATA
 from graphport.engine.runs import RunEngine
 from graphport.engine.webhook_policy import validate_webhook
@@ -167,6 +168,13 @@ def _without_cron_id(payload: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+class CronIds(TypedDict):
+    """The id filters of a cron search or count."""
+
+    assistant_id: str | None
+    thread_id: str | None
+
+
 # -- the scheduler -----------------------------------------------------------------------------
 
 
@@ -189,6 +197,53 @@ class CronScheduler:
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
+
+    # -- reading and deleting ------------------------------------------------------------------
+
+    async def _visible(
+        self, body: dict[str, Any], ids: CronIds, limit: int, offset: int
+    ) -> tuple[dict[str, Any] | None, Conditions | None]:
+        """`crons.search`: the metadata to search (as the handler left it) and its filter."""
+        value: dict[str, Any] = {**ids, "metadata": body.get("metadata"), "limit": limit,
+                                 "offset": offset}  # fmt: skip
+        visible = await guard.search("crons", value)
+        return value.get("metadata"), visible
+
+    async def search(self, ids: CronIds, body: dict[str, Any]) -> tuple[list[Cron], int]:
+        """A page of the crons a validated search body (ids parsed) matches, and the total."""
+        limit, offset = int(body.get("limit", 10)), int(body.get("offset", 0))
+        sort_by = body.get("sort_by")
+        metadata, visible = await self._visible(body, ids, limit, offset)
+        return await self.storage.search_crons(
+            **ids,
+            enabled=body.get("enabled"),
+            metadata=metadata,
+            visible=visible,
+            limit=limit,
+            offset=offset,
+            sort_by=sort_by or "created_at",
+            # as the reference: without sort_by, newest first whatever sort_order says
+            sort_order=(body.get("sort_order") or "desc") if sort_by else "desc",
+        )
+
+    async def count(self, ids: CronIds, body: dict[str, Any]) -> int:
+        metadata, visible = await self._visible(body, ids, 0, 0)
+        _, total = await self.storage.search_crons(
+            **ids, metadata=metadata, limit=0, visible=visible
+        )
+        return total
+
+    async def get(self, cron_id: str) -> Cron:
+        await guard.cron(self.storage, cron_id, "read")
+        cron = await self.storage.get_cron(cron_id)
+        if cron is None:
+            raise errors.NotFound()
+        return cron
+
+    async def delete(self, cron_id: str) -> None:
+        await guard.cron(self.storage, cron_id, "delete")
+        if not await self.storage.delete_cron(cron_id):
+            raise errors.NotFound()
 
     # -- creating and changing ---------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from graphport.events import END, Event, event_seq
 from graphport.graphs import Graph, GraphEntry
 from graphport.models import TERMINAL_RUN_STATUSES, Assistant, Run, Thread, iso, uuid7
 from graphport.storage import Storage
+from graphport.storage.base import QueueEntry
 
 # A join of a run nobody knows: the reference answers 200 with this body (the SDK's reconnect
 # path depends on the shape).
@@ -68,6 +69,20 @@ class RunEngine:
         await self.storage.heartbeat()  # before any claim: a claimed run names a live process
         await self.worker.recover(startup=True)
         self.worker.poke()
+
+    # -- storage, as the system routes see it -------------------------------------------------
+
+    async def check_storage(self) -> None:
+        """A round trip to the database (raises when it does not answer)."""
+        await self.storage.ping()
+
+    async def queue(self) -> list[QueueEntry]:
+        return await self.storage.queue()
+
+    @property
+    def store(self) -> Any:
+        """langgraph's store, shared by the graphs and the store routes."""
+        return self.storage.store
 
     # -- assistants --------------------------------------------------------------------------
 
@@ -298,6 +313,13 @@ class RunEngine:
             store=self.storage.store,
             access="assistants.read",
         )
+
+    def subscribe_thread(self, thread_id: str) -> asyncio.Queue[Event | None]:
+        """A queue of the events of every run on the thread from now on."""
+        return self.bus.subscribe_thread(thread_id)
+
+    def unsubscribe_thread(self, thread_id: str, queue: asyncio.Queue[Event | None]) -> None:
+        self.bus.unsubscribe_thread(thread_id, queue)
 
     def unsubscribe(self, run_id: str, queue: asyncio.Queue[Event | None]) -> None:
         """Stop delivering the run's events to `queue` (its client went away)."""

@@ -18,11 +18,13 @@ from langgraph.types import StateSnapshot, StateUpdate
 from langgraph_sdk.runtime import AccessContext
 
 from graphport import errors, serde
+from graphport.auth import guard
 from graphport.engine.executor import command_from_json
 from graphport.engine.worker import Worker
 from graphport.graphs import Graph, GraphEntry
 from graphport.models import Thread, iso, uuid7
 from graphport.storage import Storage
+from graphport.storage.base import checked_thread_sort
 
 log = logging.getLogger("graphport.threads")
 
@@ -123,6 +125,91 @@ class ThreadOps:
         if thread is None:
             raise errors.thread_not_found(thread_id)
         return thread
+
+    async def authorize(
+        self,
+        thread_id: str,
+        action: str,
+        value: dict[str, Any] | None = None,
+        *,
+        not_found: Exception | None = None,
+    ) -> None:
+        """`threads.<action>` on one thread (a run's routes go through their thread)."""
+        await guard.thread(self.storage, thread_id, action, value, not_found=not_found)
+
+    async def may(self, thread_id: str, action: str) -> bool:
+        """Whether the user may do `action` on the thread (one it may not see counts as absent)."""
+        try:
+            await self.authorize(thread_id, action)
+        except errors.NotFound:
+            return False
+        return True
+
+    # -- records -----------------------------------------------------------------------------
+
+    async def create(
+        self,
+        thread_id: str,
+        metadata: dict[str, Any],
+        *,
+        if_exists: str,
+        ttl: dict[str, Any] | None,
+        supersteps: list[dict[str, Any]] | None = None,
+    ) -> Thread:
+        value = await guard.create(
+            "threads",
+            {"thread_id": thread_id, "metadata": dict(metadata), "if_exists": if_exists,
+             "ttl": ttl},
+        )  # fmt: skip
+        now = iso()
+        thread: Thread = {
+            "thread_id": thread_id,
+            "status": "idle",
+            "metadata": value.get("metadata") or {},
+            "config": {},
+            "created_at": now,
+            "updated_at": now,
+            "state_updated_at": now,
+            "values": None,
+        }
+        created = await self.storage.create_thread(thread, if_exists=if_exists, ttl=ttl)
+        if supersteps and created is thread:  # not for the stored thread of `do_nothing`
+            await self.apply_supersteps(created, supersteps)
+            created = await self.require(thread_id)
+        return created
+
+    async def update(
+        self, thread_id: str, metadata: dict[str, Any] | None, ttl: dict[str, Any] | None
+    ) -> Thread:
+        """Merge `metadata` into the thread's (None: leave it) and set or clear its TTL."""
+        value = {"metadata": dict(metadata or {})}
+        await self.authorize(thread_id, "update", value, not_found=errors.NotFound())
+        # an auth handler may stamp metadata into an update that brought none
+        merged = value["metadata"] if (metadata is not None or value["metadata"]) else None
+        thread = await self.storage.update_thread(thread_id, metadata=merged, ttl=ttl)
+        if thread is None:
+            raise errors.thread_not_found(thread_id)
+        return thread
+
+    async def _visible(self, args: dict[str, Any], limit: int, offset: int) -> dict[str, Any]:
+        """`threads.search` for the search arguments: they, with the filter storage applies."""
+        value = {**args, "limit": limit, "offset": offset}
+        visible = await guard.search("threads", value)
+        return {**args, "metadata": value.get("metadata"), "visible": visible}
+
+    async def search(
+        self, args: dict[str, Any], *, limit: int, offset: int, sort_by: str, sort_order: str
+    ) -> tuple[list[Thread], int]:
+        """A page of the threads matching `args` (metadata, values, status, ids) and the total."""
+        sort_by, sort_order = checked_thread_sort(sort_by, sort_order)
+        visible_args = await self._visible(args, limit, offset)
+        return await self.storage.search_threads(
+            **visible_args, limit=limit, offset=offset, sort_by=sort_by, sort_order=sort_order
+        )
+
+    async def count(self, args: dict[str, Any]) -> int:
+        _, total = await self.storage.search_threads(**await self._visible(args, 0, 0), limit=0)
+        return total
 
     @contextlib.asynccontextmanager
     async def graph_of(
