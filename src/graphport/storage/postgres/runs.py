@@ -17,7 +17,6 @@ import socket
 import time
 from typing import Any
 
-from graphport import errors
 from graphport.models import Run, Thread, iso
 from graphport.storage.base import ClaimResult, QueueEntry, RunFinish, thread_expiry
 from graphport.storage.postgres.connection import (
@@ -36,6 +35,7 @@ from graphport.storage.postgres.rows import (
     run_from_row,
     ts,
 )
+from graphport.storage.run_rules import check_run_thread, due_of, starts_claimed
 
 # Threads whose oldest pending run is due and that have no running run, oldest run first,
 # locked (skipping those another transaction holds).
@@ -68,10 +68,6 @@ RETURNING {", ".join("r." + c.strip() for c in RUN_COLUMNS.split(","))}, r.due, 
 
 # Running runs whose process has not heartbeaten for `stale` seconds (or has deregistered).
 _ABANDONED = f"runs.status = 'running' AND {owner_silent('runs')}"
-
-
-def _due_of(run: Run) -> float:
-    return ts(run["created_at"]).timestamp()
 
 
 async def _outbox(tx: Tx, f: RunFinish, stamp: Any, worker_id: str) -> None:
@@ -149,20 +145,19 @@ class RunsMixin(PostgresBase):
         thread_metadata: dict[str, Any] | None = None,
     ) -> bool:
         thread_id = run["thread_id"]
-        due = _due_of(run)
+        due = due_of(run)
         async with self._transaction() as tx:
             if thread is not None:
-                await self._insert_new_thread(tx, thread, thread_metadata or {})
+                inserted = await self._insert_new_thread(tx, thread, thread_metadata or {})
+                check_run_thread(thread_id, creating=True, exists=not inserted)
                 busy = False
             else:
                 locked = await lock_thread(tx, thread_id)
-                if locked is None:
-                    raise errors.thread_not_found(thread_id)
-                old_metadata = locked["metadata"]
+                check_run_thread(thread_id, creating=False, exists=locked is not None)
+                old_metadata = locked["metadata"] if locked is not None else {}
                 busy = await thread_busy(tx, thread_id)
-            if busy and reject_if_busy:
-                raise errors.thread_busy()
-            claimed = claim and due <= time.time() and not busy
+            claimed = starts_claimed(busy=busy, reject_if_busy=reject_if_busy, claim=claim,
+                                     due=due, now=time.time())  # fmt: skip
             await _insert_run(tx, run, due, self.worker_id if claimed else None)
             if thread is None:  # a new thread is inserted busy already
                 await tx.execute(
@@ -180,8 +175,9 @@ class RunsMixin(PostgresBase):
 
     async def _insert_new_thread(
         self, tx: Tx, thread: Thread, thread_metadata: dict[str, Any]
-    ) -> None:
-        """Insert a run's new thread (its metadata patched with the run's), or a 409."""
+    ) -> bool:
+        """Insert a run's new thread (its metadata patched with the run's); False when the id
+        is taken."""
         temporary = bool(thread.get("temporary"))
         ttl, expires = thread_expiry(None, None if temporary else self.default_ttl, time.time())
         # a new row is invisible to others until commit: it is as good as locked
@@ -204,9 +200,10 @@ class RunsMixin(PostgresBase):
             ),
         )
         if cur.rowcount == 0:
-            raise errors.Conflict(f"Thread with ID {thread['thread_id']} already exists")
+            return False
         if not temporary:  # a new thread has no state (see create_thread)
             await delete_checkpoints(tx, thread["thread_id"])
+        return True
 
     async def claim_runs(self, limit: int, now: float) -> ClaimResult:
         claimed: list[tuple[float, str, Run]] = []

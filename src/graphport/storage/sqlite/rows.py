@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime
 from typing import Any
 
 import orjson
@@ -71,7 +70,3 @@ def has_live_runs(conn: sqlite3.Connection, thread_id: str) -> bool:
 
 def now_iso() -> str:
     return iso()
-
-
-def due_of(run: Run) -> float:
-    return datetime.fromisoformat(run["created_at"]).timestamp()

@@ -9,13 +9,12 @@ import time
 from datetime import datetime
 from typing import Any
 
-from graphport import errors
 from graphport.models import Run, Thread
 from graphport.storage.base import ClaimResult, QueueEntry, RunFinish, thread_expiry
+from graphport.storage.run_rules import check_run_thread, due_of, starts_claimed
 from graphport.storage.sqlite.connection import SqliteBase, owner_silent
 from graphport.storage.sqlite.rows import (
     RUN_COLUMNS,
-    due_of,
     dumps,
     has_live_runs,
     now_iso,
@@ -76,18 +75,12 @@ class RunsMixin(SqliteBase):
             exists = conn.execute(
                 "SELECT 1 FROM threads WHERE thread_id = ?", (thread_id,)
             ).fetchone()
-            if new_thread is None and not exists:
-                raise errors.thread_not_found(thread_id)
-            busy = False
+            check_run_thread(thread_id, creating=new_thread is not None, exists=bool(exists))
             if new_thread is not None:
-                if exists:
-                    raise errors.Conflict(f"Thread with ID {thread_id} already exists")
                 _insert_thread(conn, new_thread, patch, clear_checkpoints=kept and not in_memory)
-            else:
-                busy = has_live_runs(conn, thread_id)
-            if busy and reject_if_busy:
-                raise errors.thread_busy()
-            claimed = claim and due <= time.time() and not busy
+            busy = new_thread is None and has_live_runs(conn, thread_id)
+            claimed = starts_claimed(busy=busy, reject_if_busy=reject_if_busy, claim=claim,
+                                     due=due, now=time.time())  # fmt: skip
             row = (*run_row[:3], "running" if claimed else run_row[3], *run_row[4:])
             conn.execute(
                 f"INSERT INTO runs ({RUN_COLUMNS}, due, attempt, worker_id) VALUES"
