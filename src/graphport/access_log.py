@@ -31,6 +31,8 @@ class AccessLog:
         self.prefix = http.get("mount_prefix") or ""
 
     def _headers(self, scope: Scope) -> str:
+        if not self.includes:  # the default: no header is logged
+            return ""
         shown = []
         for raw_name, raw_value in scope.get("headers", []):
             name = raw_name.decode("latin-1").lower()

@@ -49,6 +49,22 @@ RUN_BUCKETS_S = (0.1, 0.5, 1, 5, 15, 30, 60, 300, 900, 3600, 14400, 86400)
 WAIT_BUCKETS_S = (0.01, 0.1, 0.5, 1, 5, 15, 30, 60, 300, 900, 3600)
 
 
+class Labelled:
+    """A metric's children by label values, looked up once: prometheus-client's `labels()`
+    validates and locks on every call, which is measurable per request and per run (a child,
+    once made, is never replaced)."""
+
+    def __init__(self, metric: Any) -> None:
+        self.metric = metric
+        self._children: dict[tuple[str, ...], Any] = {}
+
+    def __call__(self, *values: str) -> Any:
+        child = self._children.get(values)
+        if child is None:
+            child = self._children[values] = self.metric.labels(*values)
+        return child
+
+
 class Metrics:
     """This process's instruments (one per app, on its own registry)."""
 
@@ -91,6 +107,11 @@ class Metrics:
             "graphport_webhook_deliveries", "Webhook delivery attempts, by outcome "
             "(delivered, retried, failed)", ["outcome"], registry=registry,
         )  # fmt: skip
+        self.requests_by = Labelled(self.requests)
+        self.latency_by = Labelled(self.latency)
+        self._runs_by = Labelled(self.runs)
+        self._duration_by = Labelled(self.run_duration)
+        self._wait_by = Labelled(self.queue_wait)
 
     def start(self, slots: int) -> None:
         """This process serves (called from the lifespan, so a parent process that only
@@ -106,11 +127,11 @@ class Metrics:
     def run_started(self, graph: str, created_at: str, attempt: int) -> None:
         if attempt <= 1:  # a taken-over run's wait would count its earlier execution
             waited = time.time() - datetime.fromisoformat(created_at).timestamp()
-            self.queue_wait.labels(graph).observe(max(0.0, waited))
+            self._wait_by(graph).observe(max(0.0, waited))
 
     def run_ended(self, graph: str, status: str, seconds: float) -> None:
-        self.runs.labels(graph, status).inc()
-        self.run_duration.labels(graph).observe(seconds)
+        self._runs_by(graph, status).inc()
+        self._duration_by(graph).observe(seconds)
 
     def stop(self) -> None:
         if self.multiprocess:  # this process's live gauges leave the sums
@@ -231,6 +252,6 @@ class RequestMetrics:
                 # a Mount here means nothing under the prefix matched
                 path = "" if route is None or isinstance(route, Mount) else str(route.path)
                 method = scope["method"]
-                self.metrics.requests.labels(method, path, str(status)).inc()
+                self.metrics.requests_by(method, path, str(status)).inc()
                 elapsed_ms = (time.perf_counter() - start) * 1000
-                self.metrics.latency.labels(method, path).observe(elapsed_ms)
+                self.metrics.latency_by(method, path).observe(elapsed_ms)
