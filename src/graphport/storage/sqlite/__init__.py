@@ -3,9 +3,11 @@
 graphport's own tables are reached through one connection thread (`connection.py`); each resource
 has its mixin (`assistants.py`, `threads.py`, `runs.py`, ...), and `migrations.py` holds the schema.
 
-Checkpoints and the store are langgraph-checkpoint-sqlite's own saver and store on their own
-connections to the same file (WAL mode, busy timeout); a ':memory:' database has an in-memory
-checkpointer and its store in an in-memory SQLite database (`storage/store.py`: index, TTLs).
+Checkpoints go through the same thread, with langgraph-checkpoint-sqlite's SQL (`saver.py`:
+one commit for graphport's writes and the checkpoints of every run in flight); the store is
+langgraph's own on a connection of its own to the same file (WAL mode, busy timeout). A
+':memory:' database has an in-memory checkpointer and its store in an in-memory SQLite database
+(`storage/store.py`: index, TTLs).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from graphport.storage.sqlite.crons import CronsMixin
 from graphport.storage.sqlite.feedback import FeedbackMixin
 from graphport.storage.sqlite.migrations import migrate
 from graphport.storage.sqlite.runs import RunsMixin
-from graphport.storage.sqlite.saver import MemorySaver, SqliteSaver, install_guard
+from graphport.storage.sqlite.saver import GroupCommitSaver, MemorySaver, install_guard
 from graphport.storage.sqlite.threads import ThreadsMixin
 from graphport.storage.sqlite.webhooks import WebhooksMixin
 from graphport.storage.store import StoreOptions, connect_sqlite
@@ -51,7 +53,6 @@ class SqliteStorage(
         self.location = "in memory (lost when the server stops)" if path == ":memory:" else path
         self._conn: Connection | None = None
         self._assistant_cache = {}
-        self._saver_conn: Any = None
         self._store_conn: Any = None
 
     def peers(self) -> Peers:
@@ -70,14 +71,11 @@ class SqliteStorage(
             if self.path == ":memory:":
                 self.checkpointer = MemorySaver()
             else:
-                import aiosqlite
-
-                self._saver_conn = await aiosqlite.connect(self.path, isolation_level=None)
-                await self._saver_conn.execute("PRAGMA busy_timeout=10000")
-                await self._saver_conn.execute("PRAGMA synchronous=NORMAL")
-                self.checkpointer = SqliteSaver(self._saver_conn)
-                await self.checkpointer.setup()
+                await asyncio.to_thread(GroupCommitSaver.create_tables, self.path)
+                saver = GroupCommitSaver(self._submit, self._conn)
+                await self._submit(saver.bind)
                 await self._submit(install_guard)
+                self.checkpointer = saver
             await self._open_store()
 
     async def _open_store(self) -> None:
@@ -94,9 +92,8 @@ class SqliteStorage(
         store = getattr(self, "store", None)
         if store is not None:
             await store.stop_ttl_sweeper(timeout=10)
-        for conn in (self._saver_conn, self._store_conn):
-            if conn is not None:
-                await conn.close()
+        if self._store_conn is not None:
+            await self._store_conn.close()
         if self._conn is not None:
             self._conn.queue.put(None)
             await asyncio.to_thread(self._conn.join, 10)
