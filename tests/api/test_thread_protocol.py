@@ -525,3 +525,29 @@ async def test_run_start_right_after_the_interrupt_event_resumes(tmp_path: Path)
             assert done.json() == {"messages": ["q", "answer", "slow"]}  # one step, in node order
     finally:
         srv.stop()
+
+
+async def test_the_state_shows_an_interrupt_once_it_is_announced(url: str) -> None:
+    """`input.requested` is sent once the interrupted run's end is stored (as the reference
+    does): a client that reads the thread on seeing it live finds it `interrupted`, with the
+    interrupt and its next node. Before, such a read often found the thread still `busy` with
+    the state before the interrupt. Five threads, as each is a chance to read too early."""
+    async with (
+        httpx.AsyncClient(base_url=url, timeout=WAIT) as c,
+        httpx.AsyncClient(base_url=url, timeout=WAIT) as reader,
+    ):
+        for _ in range(5):
+            tid = _new_thread()
+            body = {"channels": ["input"]}
+            async with reader.stream("POST", f"/threads/{tid}/stream/events", json=body) as r:
+                assert r.status_code == 200  # following the thread from here on
+                await _command(c, tid, "run.start", assistant_id="hitl",
+                               input={"messages": ["q"]})  # fmt: skip
+                async for line in r.aiter_lines():
+                    if line == "event: input.requested":
+                        thread = (await c.get(f"/threads/{tid}")).json()
+                        state = (await c.get(f"/threads/{tid}/state")).json()
+                        break
+            assert thread["status"] == "interrupted"
+            assert state["next"] != []
+            assert [len(t["interrupts"]) for t in state["tasks"]] == [1]

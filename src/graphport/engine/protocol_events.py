@@ -60,6 +60,7 @@ class RunTrack:
     error: dict[str, Any] | None = None
     interrupts: dict[str, Any] = field(default_factory=dict)  # id -> value, as announced
     paused: bool = False  # stopped by an interrupt (`interrupt_before` ones have no value)
+    held: list[Emitted] = field(default_factory=list)  # its input.requested, sent at its end
     subgraphs: dict[tuple[str, ...], Subgraph] = field(default_factory=dict)
 
     @property
@@ -171,7 +172,9 @@ class Translator:
             run.status, message = "failed", error.get("message") or error.get("error")
         else:
             run.status, message = ("interrupted" if run.paused else "completed"), None
-        out = []
+        # the interrupts it announced: once its end is stored, as the reference (a client that
+        # sees one reads the thread `interrupted`, its state at the interrupt)
+        out, run.held = run.held, []
         for sub in list(run.subgraphs.values()):
             if sub.status == "started":
                 sub.status = run.status
@@ -216,6 +219,9 @@ class Translator:
             run_id = run.run_id if run is not None else "thread"
             event_id = f"synth:{run_id}:input|{'|'.join(ns)}|{item['id']}"
             out.append(Emitted("input.requested", ns, data, event_id))
+        if run is not None:
+            run.held += out
+            return []
         return out
 
     def _values(self, ns: list[str], data: Any) -> list[Emitted]:
