@@ -91,6 +91,15 @@ class HTTPError(GraphportError):
         self.status_code = status_code
 
 
+def thread_exists(thread_id: str) -> Conflict:
+    """A thread created (by itself or with a run) with an id that is taken."""
+    return Conflict(f"Thread with ID {thread_id} already exists")
+
+
+def assistant_exists(assistant_id: str) -> Conflict:
+    return Conflict(f"Assistant {assistant_id} already exists")
+
+
 def thread_busy() -> Conflict:
     """A run with multitask_strategy `reject` on a thread that has one in flight."""
     return Conflict(

@@ -21,7 +21,7 @@ def check_run_thread(thread_id: str, *, creating: bool, exists: bool) -> None:
     """A run on an existing thread needs it (404); one that brings its own new thread must
     not find the id taken (409)."""
     if creating and exists:
-        raise errors.Conflict(f"Thread with ID {thread_id} already exists")
+        raise errors.thread_exists(thread_id)
     if not creating and not exists:
         raise errors.thread_not_found(thread_id)
 

@@ -179,7 +179,7 @@ class AssistantsMixin(PostgresBase):
             current = await _current(tx, assistant["assistant_id"])
         if if_exists == "do_nothing" and current is not None:
             return current
-        raise errors.Conflict(f"Assistant {assistant['assistant_id']} already exists")
+        raise errors.assistant_exists(assistant["assistant_id"])
 
     async def get_assistant(self, assistant_id: str) -> Assistant | None:
         async with self._transaction(atomic=False) as tx:

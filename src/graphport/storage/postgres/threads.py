@@ -59,7 +59,7 @@ class ThreadsMixin(PostgresBase):
             row = await cur.fetchone()
         if if_exists == "do_nothing" and row is not None:
             return thread_from_row(row)
-        raise errors.Conflict(f"Thread with ID {t['thread_id']} already exists")
+        raise errors.thread_exists(t["thread_id"])
 
     async def get_thread(self, thread_id: str) -> Thread | None:
         row = await self._fetchone(

@@ -177,7 +177,7 @@ class AssistantsMixin(SqliteBase):
             if current is not None:
                 if if_exists == "do_nothing":
                     return current
-                raise errors.Conflict(f"Assistant {assistant['assistant_id']} already exists")
+                raise errors.assistant_exists(assistant["assistant_id"])
             _insert(conn, assistant)
             return _current(conn, assistant["assistant_id"]) or assistant
 

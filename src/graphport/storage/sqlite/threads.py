@@ -40,7 +40,7 @@ class ThreadsMixin(SqliteBase):
             if row is not None:
                 if if_exists == "do_nothing":
                     return thread_from_row(row)
-                raise errors.Conflict(f"Thread with ID {t['thread_id']} already exists")
+                raise errors.thread_exists(t["thread_id"])
             conn.execute(
                 "INSERT INTO threads (thread_id, status, metadata, config, created_at,"
                 " updated_at, state_updated_at, ttl, expires_at)"
