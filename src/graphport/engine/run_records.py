@@ -21,8 +21,7 @@ class RunRecords:
         await self._threads.authorize(thread_id, "read", {"run_id": run_id})
         run = await self._storage.get_run(thread_id, run_id)
         if run is None:
-            if await self._storage.get_thread(thread_id) is None:
-                raise errors.thread_not_found(thread_id)
+            await self._threads.require(thread_id)  # 404 for the thread, else for the run
             raise errors.NotFound()
         return run
 
@@ -30,8 +29,7 @@ class RunRecords:
         self, thread_id: str, *, limit: int, offset: int, status: str | None
     ) -> list[Run]:
         await self._threads.authorize(thread_id, "read")
-        if await self._storage.get_thread(thread_id) is None:
-            raise errors.thread_not_found(thread_id)
+        await self._threads.require(thread_id)
         return await self._storage.list_runs(thread_id, limit=limit, offset=offset, status=status)
 
     async def visible(self, run_id: str, hidden: Exception | None) -> bool:
