@@ -24,7 +24,6 @@ from psycopg_pool import AsyncConnectionPool
 
 from graphport import errors
 from graphport.storage.base import Peers, Storage
-from graphport.storage.postgres.assistants import AssistantsMixin
 from graphport.storage.postgres.connection import PostgresBase, wrap_errors
 from graphport.storage.postgres.crons import CronsMixin
 from graphport.storage.postgres.feedback import FeedbackMixin
@@ -39,6 +38,7 @@ from graphport.storage.store import (
     fractional_ttls,
     replace_vectors_on_put,
 )
+from graphport.storage.tables.assistants import AssistantTables
 
 __all__ = ["PostgresStorage"]
 
@@ -63,7 +63,7 @@ def _redacted(url: str) -> str:
 
 
 class PostgresStorage(
-    AssistantsMixin,
+    AssistantTables,
     ThreadsMixin,
     RunsMixin,
     WebhooksMixin,
@@ -83,6 +83,7 @@ class PostgresStorage(
         self.bus_channel = ""
         self.min_size, self.max_size = min_size, max_size
         self._pool = None
+        self._assistant_cache = {}  # never filled: other processes write the database too
 
     def peers(self) -> Peers:
         return Peers(database_url=self.url, channel=self.bus_channel)

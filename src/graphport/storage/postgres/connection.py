@@ -16,21 +16,24 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg import AsyncConnection, AsyncCursor
 from psycopg import errors as pg_errors
 from psycopg.adapt import Buffer, Loader
-from psycopg.rows import DictRow
+from psycopg.rows import DictRow, tuple_row
 from psycopg_pool import AsyncConnectionPool
 
 from graphport import errors
+from graphport.storage.postgres.db import PostgresDb
 from graphport.storage.postgres.rows import loads
+from graphport.storage.tables.flows import Flow, Flows
 
 Pool = AsyncConnectionPool[AsyncConnection[DictRow]]
 Conn = AsyncConnection[DictRow]
 Tx = AsyncCursor[DictRow]  # the cursor of one transaction
+T = TypeVar("T")
 
 
 class _JsonLoader(Loader):
@@ -53,7 +56,7 @@ def wrap_errors() -> Iterator[None]:
         raise errors.GraphportError(f"Database error: {type(exc).__name__}") from exc
 
 
-class PostgresBase:
+class PostgresBase(Flows):
     """What every PostgreSQL mixin builds on."""
 
     _pool: Pool | None
@@ -63,19 +66,28 @@ class PostgresBase:
     default_ttl: dict[str, Any] | None
 
     @contextlib.asynccontextmanager
-    async def _transaction(self, *, atomic: bool = True) -> AsyncIterator[Tx]:
+    async def _transaction(self, *, atomic: bool = True, tuples: bool = False) -> AsyncIterator[Tx]:
         """A cursor on a pooled connection inside one transaction (committed on exit).
-        `atomic=False` saves BEGIN and COMMIT for a single statement (autocommit)."""
+        `atomic=False` saves BEGIN and COMMIT for a single statement (autocommit); `tuples`
+        gives rows as tuples (a `PostgresDb`'s) instead of dicts."""
         assert self._pool is not None, "storage is not open"
         with wrap_errors():
             async with self._pool.connection() as conn:
-                cur = conn.cursor()
+                cur: Any = conn.cursor(row_factory=tuple_row) if tuples else conn.cursor()
                 cur.adapters.register_loader("jsonb", _JsonLoader)
                 if not atomic:
                     yield cur
                     return
                 async with conn.transaction():
                     yield cur
+
+    async def _flow(self, flow: Flow[T], *args: Any) -> T:
+        async with self._transaction(tuples=True) as tx:
+            return await flow(PostgresDb(tx), *args)  # type: ignore[arg-type]
+
+    async def _read(self, flow: Flow[T], *args: Any) -> T:
+        async with self._transaction(atomic=False, tuples=True) as tx:
+            return await flow(PostgresDb(tx), *args)  # type: ignore[arg-type]
 
     async def _fetchall(self, sql: Any, params: Any = None) -> list[DictRow]:
         async with self._transaction(atomic=False) as tx:

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from graphport.storage.base import Peers, Storage
-from graphport.storage.sqlite.assistants import AssistantsMixin
 from graphport.storage.sqlite.connection import Connection
 from graphport.storage.sqlite.crons import CronsMixin
+from graphport.storage.sqlite.dialect import register_functions
 from graphport.storage.sqlite.feedback import FeedbackMixin
 from graphport.storage.sqlite.migrations import migrate
 from graphport.storage.sqlite.runs import RunsMixin
@@ -32,12 +32,13 @@ from graphport.storage.sqlite.saver import GroupCommitSaver, MemorySaver, instal
 from graphport.storage.sqlite.threads import ThreadsMixin
 from graphport.storage.sqlite.webhooks import WebhooksMixin
 from graphport.storage.store import StoreOptions, connect_sqlite
+from graphport.storage.tables.assistants import AssistantTables
 
 __all__ = ["SqliteStorage"]
 
 
 class SqliteStorage(
-    AssistantsMixin, ThreadsMixin, RunsMixin, WebhooksMixin, FeedbackMixin, CronsMixin, Storage
+    AssistantTables, ThreadsMixin, RunsMixin, WebhooksMixin, FeedbackMixin, CronsMixin, Storage
 ):
     def __init__(
         self, path: str, *, store: StoreOptions | None = None, shared: bool = False
@@ -67,6 +68,7 @@ class SqliteStorage(
             await asyncio.to_thread(self._conn.ready.wait)
             if self._conn.error is not None:
                 raise self._conn.error
+            await self._submit(register_functions)
             await self._submit(migrate)
             if self.path == ":memory:":
                 self.checkpointer = MemorySaver()

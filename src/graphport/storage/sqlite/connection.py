@@ -16,6 +16,10 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from graphport.storage.db import run_now
+from graphport.storage.sqlite.db import SqliteDb
+from graphport.storage.tables.flows import Flow, Flows
+
 T = TypeVar("T")
 
 
@@ -118,7 +122,7 @@ def _resolve(items: list[tuple[asyncio.Future[Any], Any, BaseException | None]])
             fut.set_exception(exc)
 
 
-class SqliteBase:
+class SqliteBase(Flows):
     """What every SQLite mixin builds on: `_submit` an operation to the connection thread."""
 
     _conn: Connection | None
@@ -136,6 +140,9 @@ class SqliteBase:
         fut: asyncio.Future[T] = loop.create_future()
         self._conn.queue.put((fn, loop, fut))
         return fut
+
+    async def _flow(self, flow: Flow[T], *args: Any) -> T:
+        return await self._submit(lambda conn: run_now(flow(SqliteDb(conn), *args)))
 
 
 def owner_silent(table: str) -> str:

@@ -17,7 +17,7 @@ from graphport.storage.base import (
     checked_cron_sort,
 )
 from graphport.storage.sqlite.connection import SqliteBase
-from graphport.storage.sqlite.dialect import SQLITE, register_functions
+from graphport.storage.sqlite.dialect import SQLITE
 from graphport.storage.sqlite.rows import dumps, now_iso
 from graphport.storage.where import cron_filters
 
@@ -138,7 +138,6 @@ class CronsMixin(SqliteBase):
         order = f"{_SORT_KEYS[sort_by]} {sort_order}, cron_id {sort_order}"
 
         def op(conn: sqlite3.Connection) -> tuple[list[Cron], int]:
-            register_functions(conn)
             total = conn.execute(f"SELECT count(*) FROM crons WHERE {where}", args).fetchone()[0]
             if limit <= 0:
                 return [], total

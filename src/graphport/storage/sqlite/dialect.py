@@ -1,7 +1,7 @@
 """How SQLite spells the conditions of a search (graphport.storage.where.Dialect).
 
-JSON containment has no SQLite operator, so it is a Python function registered on each
-connection (`register_functions`), which the searches call before their statements.
+JSON containment has no SQLite operator, so it is a Python function registered on the
+connection when it opens (`register_functions`).
 """
 
 from __future__ import annotations
@@ -36,17 +36,10 @@ def _lower(value: str | None) -> str | None:
 
 
 def register_functions(conn: sqlite3.Connection) -> None:
-    """Register the SQL functions the conditions use (cheap to repeat, so the connection
-    module need not know them). SQLite refuses to redefine a function while a statement is
-    active: the function then exists already, so that error is ignored."""
-    for name, nargs, fn in (
-        ("graphport_contains", 2, _json_contains),
-        ("graphport_lower", 1, _lower),
-    ):
-        try:
-            conn.create_function(name, nargs, fn, deterministic=True)
-        except sqlite3.OperationalError:
-            pass
+    """Register the SQL functions the conditions and migrations use (once, when graphport's
+    connection opens)."""
+    conn.create_function("graphport_contains", 2, _json_contains, deterministic=True)
+    conn.create_function("graphport_lower", 1, _lower, deterministic=True)
 
 
 def _path(key: Any) -> str:
@@ -71,7 +64,8 @@ class SqliteDialect:
         return where, args
 
     def lower_contains(self, column: str, text: str) -> Clause:
-        return [f"instr(graphport_lower({column}), ?) > 0"], [text]
+        # a stored lower-case copy of the column (`name_lower`), as PostgreSQL's
+        return [f"instr({column}_lower, ?) > 0"], [text]
 
     def visible(self, column: str, visible: Conditions | None) -> Clause:
         where: list[str] = []

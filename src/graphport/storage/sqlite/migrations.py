@@ -147,6 +147,15 @@ MIGRATIONS = [
     ALTER TABLE webhooks ADD COLUMN worker_id TEXT;
     CREATE INDEX runs_running_by_worker ON runs (worker_id) WHERE status = 'running';
     """,
+    # the schema PostgreSQL's has: Python's lower() of name and graph id, for case-insensitive
+    # search and sort in byte order (storage/tables/assistants.py); graphport_lower is
+    # registered on the connection before migrating (sqlite/dialect.py)
+    """
+    ALTER TABLE assistants ADD COLUMN name_lower TEXT NOT NULL DEFAULT '';
+    ALTER TABLE assistants ADD COLUMN graph_id_lower TEXT NOT NULL DEFAULT '';
+    UPDATE assistants SET name_lower = graphport_lower(name),
+        graph_id_lower = graphport_lower(graph_id);
+    """,
 ]
 
 

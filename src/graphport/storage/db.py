@@ -1,0 +1,77 @@
+"""The seam between graphport's storage rules and a database: `Db`, one open transaction.
+
+Every storage operation is written once, in `storage/tables/`, as an `async` function of a `Db`
+(a *flow*): it states which statements run, in what order, and what their rows mean. A backend
+is only its dialect: it opens the transaction, runs the statements and spells values:
+
+- SQL is written with `?` placeholders; a backend that spells them otherwise (psycopg's `%s`)
+  translates the text once (`Db.execute` takes care of it).
+- Values cross the seam through the `Db`'s converters: `json`/`from_json` (TEXT holding JSON on
+  SQLite, JSONB on PostgreSQL), `ts`/`from_ts` (ISO strings on SQLite, TIMESTAMPTZ on
+  PostgreSQL), `text`/`from_text` (PostgreSQL's text cannot hold U+0000, so free text is
+  escaped there).
+- What SQL spells differently lives on the `Db` as a fragment: `for_update` (row locks; SQLite's
+  `BEGIN IMMEDIATE` already holds the whole database), and the search conditions of
+  `storage/where.py` (`Db.where`).
+
+SQLite runs a flow on its connection thread, where each statement completes at once: the flow's
+coroutine never suspends, so `run_now` drives it to its end without an event loop, inside the
+group-commit transaction of that thread. PostgreSQL awaits each statement on a pooled connection
+inside `conn.transaction()`. Rows are tuples, in the order of the statement's columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Coroutine, Sequence
+from typing import Any, Protocol, TypeVar
+
+from graphport.storage.where import Dialect
+
+T = TypeVar("T")
+Row = tuple[Any, ...]
+
+
+class Db(Protocol):
+    """One open transaction of a backend, as a flow sees it."""
+
+    where: Dialect
+    # appended to a SELECT that reads a row the transaction is about to change
+    for_update: str
+    # the same, for a thread's row: its runs get inserted beside it (see postgres/connection.py)
+    for_no_key_update: str
+
+    async def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
+        """Run one statement; the number of rows it changed."""
+        ...
+
+    async def one(self, sql: str, args: Sequence[Any] = ()) -> Row | None: ...
+
+    async def all(self, sql: str, args: Sequence[Any] = ()) -> list[Row]: ...
+
+    def json(self, value: Any) -> Any:
+        """A JSON document for a JSON column (SQL NULL stays None)."""
+        ...
+
+    def from_json(self, raw: Any) -> Any: ...
+
+    def ts(self, stamp: str) -> Any:
+        """An ISO timestamp for a timestamp column."""
+        ...
+
+    def from_ts(self, raw: Any) -> str: ...
+
+    def text(self, value: str | None) -> Any:
+        """Free text (names, comments, errors) for a TEXT column."""
+        ...
+
+    def from_text(self, raw: Any) -> Any: ...
+
+
+def run_now(flow: Coroutine[Any, Any, T]) -> T:
+    """Drive a flow whose every await completes at once (SQLite's `Db`) to its result."""
+    try:
+        flow.send(None)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+    flow.close()
+    raise RuntimeError("a storage flow waited on something other than its Db")

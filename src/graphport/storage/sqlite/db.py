@@ -1,0 +1,58 @@
+"""SQLite's `Db` (storage/db.py): statements on the connection thread's open transaction."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+from graphport.storage.db import Row
+from graphport.storage.sqlite.dialect import SQLITE
+from graphport.storage.sqlite.rows import dumps
+
+
+class SqliteDb:
+    """Every method completes at once: a flow over it runs to its end in `run_now`."""
+
+    where = SQLITE
+    for_update = ""  # BEGIN IMMEDIATE holds the database for the whole transaction
+    for_no_key_update = ""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    async def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
+        return self.conn.execute(sql, args).rowcount
+
+    async def one(self, sql: str, args: Sequence[Any] = ()) -> Row | None:
+        row: Row | None = self.conn.execute(sql, args).fetchone()
+        return row
+
+    async def all(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
+        return self.conn.execute(sql, args).fetchall()
+
+    @staticmethod
+    def json(value: Any) -> str | None:
+        return None if value is None else dumps(value)
+
+    @staticmethod
+    def from_json(raw: Any) -> Any:
+        return None if raw is None else orjson.loads(raw)
+
+    @staticmethod
+    def ts(stamp: str) -> str:
+        return stamp
+
+    @staticmethod
+    def from_ts(raw: Any) -> str:
+        return str(raw)
+
+    @staticmethod
+    def text(value: str | None) -> str | None:
+        return value
+
+    @staticmethod
+    def from_text(raw: Any) -> Any:
+        return raw
