@@ -66,6 +66,11 @@ class Db(Protocol):
 
     def from_text(self, raw: Any) -> Any: ...
 
+    async def delete_checkpoints(self, thread_id: str) -> None:
+        """Delete every checkpoint and pending write of a thread, with this transaction (or,
+        for a checkpointer that is not in the database, once it has committed)."""
+        ...
+
 
 def run_now(flow: Coroutine[Any, Any, T]) -> T:
     """Drive a flow whose every await completes at once (SQLite's `Db`) to its result."""

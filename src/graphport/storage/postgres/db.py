@@ -10,6 +10,7 @@ from psycopg import AsyncCursor
 
 from graphport.storage.db import Row
 from graphport.storage.postgres.dialect import POSTGRES
+from graphport.storage.postgres.guard import CHECKPOINT_TABLES
 from graphport.storage.postgres.rows import iso_of, jsonb, text_in, text_out, ts
 
 
@@ -52,3 +53,7 @@ class PostgresDb:
     from_ts = staticmethod(iso_of)
     text = staticmethod(text_in)
     from_text = staticmethod(text_out)
+
+    async def delete_checkpoints(self, thread_id: str) -> None:
+        for table in CHECKPOINT_TABLES:  # the guard (guard.py) keeps late writes out
+            await self.cursor.execute(f"DELETE FROM {table} WHERE thread_id = %s", (thread_id,))

@@ -142,7 +142,17 @@ class SqliteBase(Flows):
         return fut
 
     async def _flow(self, flow: Flow[T], *args: Any) -> T:
-        return await self._submit(lambda conn: run_now(flow(SqliteDb(conn), *args)))
+        db: SqliteDb | None = None
+
+        def op(conn: sqlite3.Connection) -> T:
+            nonlocal db
+            db = SqliteDb(conn, in_file=self.path != ":memory:")
+            return run_now(flow(db, *args))
+
+        result = await self._submit(op)
+        for thread_id in db.cleared if db is not None else ():
+            self.checkpointer.delete_thread(thread_id)
+        return result
 
 
 def owner_silent(table: str) -> str:

@@ -11,6 +11,7 @@ import orjson
 from graphport.storage.db import Row
 from graphport.storage.sqlite.dialect import SQLITE
 from graphport.storage.sqlite.rows import dumps
+from graphport.storage.sqlite.saver import delete_checkpoints
 
 
 class SqliteDb:
@@ -20,8 +21,10 @@ class SqliteDb:
     for_update = ""  # BEGIN IMMEDIATE holds the database for the whole transaction
     for_no_key_update = ""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, *, in_file: bool) -> None:
         self.conn = conn
+        self.in_file = in_file  # else the checkpoints are in an InMemorySaver
+        self.cleared: list[str] = []  # threads whose InMemorySaver checkpoints go after commit
 
     async def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
         return self.conn.execute(sql, args).rowcount
@@ -56,3 +59,9 @@ class SqliteDb:
     @staticmethod
     def from_text(raw: Any) -> Any:
         return raw
+
+    async def delete_checkpoints(self, thread_id: str) -> None:
+        if self.in_file:  # in the same transaction (see saver.py)
+            delete_checkpoints(self.conn, thread_id)
+        else:
+            self.cleared.append(thread_id)
