@@ -12,7 +12,10 @@ conflict with the FOR NO KEY UPDATE of the runs' locking rule.
 
 from __future__ import annotations
 
-from graphport.storage.postgres.connection import Conn, Tx
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # connection.py's Db deletes checkpoints through this module
+    from graphport.storage.postgres.connection import Conn, Tx
 
 CHECKPOINT_TABLES = ("checkpoint_writes", "checkpoint_blobs", "checkpoints")
 
