@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -163,3 +164,41 @@ async def test_processes_opening_a_new_sqlite_file_at_once_all_start(tmp_path: P
         finally:
             for b in backends:
                 await b.close()
+
+
+async def test_sqlite_crons_keep_their_data_without_epoch_columns(tmp_path: Path) -> None:
+    """A file whose crons kept epoch copies of their instants (`next_run_at`, `end_at`) opens
+    with its crons intact: read back, due and claimed by their ISO text."""
+    from graphport.storage.sqlite.dialect import register_functions
+
+    path = str(tmp_path / "old-crons.sqlite")
+    version = next(i for i, m in enumerate(SQLITE_MIGRATIONS, 1) if "DROP COLUMN end_at" in m)
+    due_at, end_at = iso(time.time() - 60), "2030-01-01T00:00:00+00:00"
+    with sqlite3.connect(path) as conn:
+        register_functions(conn)
+        conn.execute("CREATE TABLE graphport_migrations (version INTEGER PRIMARY KEY)")
+        for done, script in enumerate(SQLITE_MIGRATIONS[: version - 1], 1):
+            conn.executescript(script)
+            conn.execute("INSERT INTO graphport_migrations VALUES (?)", (done,))
+        conn.execute(
+            "INSERT INTO assistants (assistant_id, graph_id, config, context, metadata, name,"
+            " version, created_at, updated_at) VALUES ('a', 'g', '{}', '{}', '{}', 'n', 1, ?, ?)",
+            (due_at, due_at),
+        )
+        conn.execute(
+            "INSERT INTO crons (cron_id, assistant_id, end_time, end_at, schedule, payload,"
+            " next_run_date, next_run_at, metadata, enabled, created_at, updated_at)"
+            " VALUES ('c', 'a', ?, ?, '* * * * *', '{}', ?, ?, '{}', 1, ?, ?)",
+            (end_at, 1893456000.0, due_at, time.time() - 60, due_at, due_at),
+        )
+    backend = SqliteStorage(path)
+    await backend.open()
+    try:
+        cron = await backend.get_cron("c")
+        assert cron is not None
+        assert (cron["next_run_date"], cron["end_time"]) == (due_at, end_at)
+        due, _ = await backend.due_crons(time.time())
+        assert [c["cron_id"] for c in due] == ["c"]
+        assert await backend.claim_cron_firing("c", due_at, None) is not None
+    finally:
+        await backend.close()

@@ -71,6 +71,23 @@ class Db(Protocol):
         for a checkpointer that is not in the database, once it has committed)."""
         ...
 
+    # appended to a SELECT of a row a new row will reference: it cannot be deleted before the
+    # transaction commits (the lock a foreign key check takes)
+    for_key_share: str
+
+    def owner_silent(self, table: str, stale_after: float) -> tuple[str, list[Any]]:
+        """A condition (and its arguments): the `worker_id` of a row of `table` names no
+        process that heartbeat in the last `stale_after` seconds."""
+        ...
+
+    def clock(self) -> tuple[str, list[Any]]:
+        """SQL (and its arguments) for the time of a heartbeat, as the workers table keeps it."""
+        ...
+
+    def heartbeat_fresh(self, stale_after: float) -> tuple[str, list[Any]]:
+        """A condition on `heartbeat_at`: later than `stale_after` seconds ago."""
+        ...
+
 
 def run_now(flow: Coroutine[Any, Any, T]) -> T:
     """Drive a flow whose every await completes at once (SQLite's `Db`) to its result."""

@@ -5,8 +5,9 @@ langgraph's savers need them: autocommit (their setup runs `CREATE INDEX CONCURR
 cannot run in a transaction, and their writes rely on autocommit to commit) and `dict_row` (they
 read columns by name); `prepare_threshold=0` (every statement prepared on first use) is what
 their `from_conn_string` uses too. graphport's own operations each run in one
-`conn.transaction()`. Each resource has its mixin (`assistants.py`, `threads.py`, `runs.py`,
-...); `migrations.py` holds the schema; `connection.py` the locking rule and error translation.
+`conn.transaction()` (`connection.py`: `_flow` runs the operations of `storage/tables/` over
+`db.py`'s `PostgresDb`; the locking rule and error translation); `migrations.py` holds the
+schema and `claims.py` the claim of pending runs.
 """
 
 from __future__ import annotations
@@ -24,21 +25,17 @@ from psycopg_pool import AsyncConnectionPool
 
 from graphport import errors
 from graphport.storage.base import Peers, Storage
+from graphport.storage.postgres.claims import ClaimsMixin
 from graphport.storage.postgres.connection import PostgresBase, wrap_errors
-from graphport.storage.postgres.crons import CronsMixin
-from graphport.storage.postgres.feedback import FeedbackMixin
 from graphport.storage.postgres.guard import install_guard
 from graphport.storage.postgres.migrations import MIGRATION_LOCK, migrate
-from graphport.storage.postgres.runs import RunsMixin
-from graphport.storage.postgres.threads import ThreadsMixin
-from graphport.storage.postgres.webhooks import WebhooksMixin
 from graphport.storage.store import (
     StoreOptions,
     check_pgvector,
     fractional_ttls,
     replace_vectors_on_put,
 )
-from graphport.storage.tables.assistants import AssistantTables
+from graphport.storage.tables import SqlTables
 
 __all__ = ["PostgresStorage"]
 
@@ -63,12 +60,8 @@ def _redacted(url: str) -> str:
 
 
 class PostgresStorage(
-    AssistantTables,
-    ThreadsMixin,
-    RunsMixin,
-    WebhooksMixin,
-    FeedbackMixin,
-    CronsMixin,
+    SqlTables,
+    ClaimsMixin,
     PostgresBase,
     Storage,
 ):

@@ -34,6 +34,7 @@ Pool = AsyncConnectionPool[AsyncConnection[DictRow]]
 Conn = AsyncConnection[DictRow]
 Tx = AsyncCursor[DictRow]  # the cursor of one transaction
 T = TypeVar("T")
+PING_TIMEOUT = 5.0  # seconds `/ok?check_db=1` waits for a pooled connection
 
 
 class _JsonLoader(Loader):
@@ -81,6 +82,14 @@ class PostgresBase(Flows):
                 async with conn.transaction():
                     yield cur
 
+    async def ping(self) -> None:
+        # a health check answers within seconds: not after the pool's 30 s wait for a
+        # connection while the database is unreachable
+        assert self._pool is not None, "storage is not open"
+        with wrap_errors():
+            async with self._pool.connection(timeout=PING_TIMEOUT) as conn:
+                await conn.execute("SELECT 1")
+
     async def _flow(self, flow: Flow[T], *args: Any) -> T:
         async with self._transaction(tuples=True) as tx:
             return await flow(PostgresDb(tx), *args)  # type: ignore[arg-type]
@@ -88,40 +97,3 @@ class PostgresBase(Flows):
     async def _read(self, flow: Flow[T], *args: Any) -> T:
         async with self._transaction(atomic=False, tuples=True) as tx:
             return await flow(PostgresDb(tx), *args)  # type: ignore[arg-type]
-
-    async def _fetchall(self, sql: Any, params: Any = None) -> list[DictRow]:
-        async with self._transaction(atomic=False) as tx:
-            await tx.execute(sql, params)
-            return await tx.fetchall()
-
-    async def _fetchone(self, sql: Any, params: Any = None) -> DictRow | None:
-        async with self._transaction(atomic=False) as tx:
-            await tx.execute(sql, params)
-            return await tx.fetchone()
-
-
-async def lock_thread(tx: Tx, thread_id: str) -> DictRow | None:
-    """Lock the thread's row for this transaction (see the module docstring); None if absent."""
-    await tx.execute(
-        "SELECT thread_id, metadata, temporary FROM threads WHERE thread_id = %s FOR NO KEY UPDATE",
-        (thread_id,),
-    )
-    return await tx.fetchone()
-
-
-async def thread_busy(tx: Tx, thread_id: str) -> bool:
-    """Whether the thread has a pending or running run (call with the thread locked)."""
-    await tx.execute(
-        "SELECT 1 FROM runs WHERE thread_id = %s AND status IN ('pending', 'running') LIMIT 1",
-        (thread_id,),
-    )
-    return await tx.fetchone() is not None
-
-
-def owner_silent(table: str) -> str:
-    """SQL: the `worker_id` of a row of `table` names no process that heartbeat in the last
-    `%(stale)s` seconds (by the database's clock, the same for every machine)."""
-    return (
-        f"NOT EXISTS (SELECT 1 FROM workers w WHERE w.worker_id = {table}.worker_id"
-        " AND w.heartbeat_at > now() - make_interval(secs => %(stale)s))"
-    )

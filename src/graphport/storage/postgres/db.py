@@ -57,3 +57,22 @@ class PostgresDb:
     async def delete_checkpoints(self, thread_id: str) -> None:
         for table in CHECKPOINT_TABLES:  # the guard (guard.py) keeps late writes out
             await self.cursor.execute(f"DELETE FROM {table} WHERE thread_id = %s", (thread_id,))
+
+    for_key_share = " FOR KEY SHARE"
+
+    @staticmethod
+    def owner_silent(table: str, stale_after: float) -> tuple[str, list[Any]]:
+        # by the database's clock, the same for every machine
+        return (
+            f"NOT EXISTS (SELECT 1 FROM workers w WHERE w.worker_id = {table}.worker_id"
+            " AND w.heartbeat_at > now() - make_interval(secs => ?))",
+            [stale_after],
+        )
+
+    @staticmethod
+    def clock() -> tuple[str, list[Any]]:
+        return "now()", []  # the database's clock, the same for every machine
+
+    @staticmethod
+    def heartbeat_fresh(stale_after: float) -> tuple[str, list[Any]]:
+        return "heartbeat_at > now() - make_interval(secs => ?)", [stale_after]

@@ -6,7 +6,7 @@ write after the deletion would bring the thread's state back (langgraph#7206). T
 a KEY SHARE lock on the thread row, so it either waits for a deletion in flight and then finds
 no row (the write is dropped), or holds the deletion back until the write has committed, and the
 deletion, which removes the thread row and its checkpoints in one transaction
-(`ThreadsMixin.delete_thread`), then sees the write and deletes it too. KEY SHARE does not
+(`tables/threads.py`), then sees the write and deletes it too. KEY SHARE does not
 conflict with the FOR NO KEY UPDATE of the runs' locking rule.
 """
 

@@ -1,4 +1,4 @@
-"""Row <-> record conversions shared by the PostgreSQL mixins.
+"""How PostgreSQL holds graphport's values (the converters of `PostgresDb`).
 
 JSON columns are JSONB (dumped with orjson, as the SQLite backend dumps them); timestamps are
 TIMESTAMPTZ, given and returned as the API's ISO strings (`models.iso`: UTC, '+00:00').
@@ -14,17 +14,6 @@ import orjson
 from psycopg.types.json import Jsonb
 
 from graphport import serde
-from graphport.models import Run, Thread
-
-RUN_COLUMNS = (
-    "run_id, thread_id, assistant_id, status, metadata, kwargs, multitask_strategy, "
-    "created_at, updated_at"
-)
-THREAD_COLUMNS = (
-    'thread_id, status, metadata, config, "values", interrupts, error, created_at, updated_at, '
-    "state_updated_at"
-)
-
 
 # PostgreSQL's text and JSONB cannot hold U+0000, which JSON and SQLite allow. Strings in
 # graphport's JSONB columns (when a document needs it) and in its free-text TEXT columns
@@ -92,49 +81,3 @@ def ts(stamp: str) -> datetime:
 
 def iso_of(value: datetime) -> str:
     return value.astimezone(UTC).isoformat()
-
-
-def run_from_row(row: dict[str, Any]) -> Run:
-    return {
-        "run_id": row["run_id"],
-        "thread_id": row["thread_id"],
-        "assistant_id": row["assistant_id"],
-        "metadata": row["metadata"],
-        "status": row["status"],
-        "kwargs": row["kwargs"],
-        "multitask_strategy": row["multitask_strategy"],
-        "created_at": iso_of(row["created_at"]),
-        "updated_at": iso_of(row["updated_at"]),
-        "langsmith_session_name": None,
-    }
-
-
-def thread_from_row(row: dict[str, Any]) -> Thread:
-    thread: Thread = {
-        "thread_id": row["thread_id"],
-        "status": row["status"],
-        "metadata": row["metadata"],
-        "config": row["config"],
-        "created_at": iso_of(row["created_at"]),
-        "updated_at": iso_of(row["updated_at"]),
-        "state_updated_at": iso_of(row["state_updated_at"]),
-        "values": row["values"],
-    }
-    if row["interrupts"] is not None:  # a run has finished on this thread
-        thread["error"] = row["error"]
-        thread["interrupts"] = row["interrupts"]
-    return thread
-
-
-def merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7396 JSON merge patch (SQLite's json_patch): objects merge recursively, a null
-    removes the key, anything else replaces."""
-    if not isinstance(patch, dict):
-        return patch
-    merged = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            merged.pop(key, None)
-        else:
-            merged[key] = merge_patch(merged.get(key), value)
-    return merged

@@ -1,7 +1,8 @@
 """SqliteStorage: the embedded default, one file beside langgraph.json.
 
-graphport's own tables are reached through one connection thread (`connection.py`); each resource
-has its mixin (`assistants.py`, `threads.py`, `runs.py`, ...), and `migrations.py` holds the schema.
+graphport's own tables are reached through one connection thread (`connection.py`: `_flow` runs
+the operations of `storage/tables/` there, over `db.py`'s `SqliteDb`); `migrations.py` holds the
+schema and `claims.py` the claim of pending runs.
 
 Checkpoints go through the same thread, with langgraph-checkpoint-sqlite's SQL (`saver.py`:
 one commit for graphport's writes and the checkpoints of every run in flight); the store is
@@ -22,23 +23,21 @@ from pathlib import Path
 from typing import Any
 
 from graphport.storage.base import Peers, Storage
+from graphport.storage.sqlite.claims import ClaimsMixin
 from graphport.storage.sqlite.connection import Connection
-from graphport.storage.sqlite.crons import CronsMixin
 from graphport.storage.sqlite.dialect import register_functions
-from graphport.storage.sqlite.feedback import FeedbackMixin
 from graphport.storage.sqlite.migrations import migrate
-from graphport.storage.sqlite.runs import RunsMixin
 from graphport.storage.sqlite.saver import GroupCommitSaver, MemorySaver, install_guard
-from graphport.storage.sqlite.threads import ThreadsMixin
-from graphport.storage.sqlite.webhooks import WebhooksMixin
 from graphport.storage.store import StoreOptions, connect_sqlite
-from graphport.storage.tables.assistants import AssistantTables
+from graphport.storage.tables import SqlTables
 
 __all__ = ["SqliteStorage"]
 
 
 class SqliteStorage(
-    AssistantTables, ThreadsMixin, RunsMixin, WebhooksMixin, FeedbackMixin, CronsMixin, Storage
+    SqlTables,
+    ClaimsMixin,
+    Storage,
 ):
     def __init__(
         self, path: str, *, store: StoreOptions | None = None, shared: bool = False
@@ -58,6 +57,9 @@ class SqliteStorage(
 
     def peers(self) -> Peers:
         return Peers(socket_dir=self.bus_dir)
+
+    async def ping(self) -> None:
+        await self._submit(lambda conn: conn.execute("SELECT 1").fetchone())
 
     async def open(self) -> None:
         if self.path != ":memory:":

@@ -153,12 +153,3 @@ class SqliteBase(Flows):
         for thread_id in db.cleared if db is not None else ():
             self.checkpointer.delete_thread(thread_id)
         return result
-
-
-def owner_silent(table: str) -> str:
-    """SQL: the `worker_id` of a row of `table` names no process that heartbeat after the
-    epoch given as the parameter (several processes on one file)."""
-    return (
-        f" AND NOT EXISTS (SELECT 1 FROM workers w WHERE w.worker_id = {table}.worker_id"
-        " AND w.heartbeat_at > ?)"
-    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -65,3 +66,22 @@ class SqliteDb:
             delete_checkpoints(self.conn, thread_id)
         else:
             self.cleared.append(thread_id)
+
+    for_key_share = ""
+
+    @staticmethod
+    def owner_silent(table: str, stale_after: float) -> tuple[str, list[Any]]:
+        # heartbeats are epoch seconds of each process's clock (one machine)
+        return (
+            f"NOT EXISTS (SELECT 1 FROM workers w WHERE w.worker_id = {table}.worker_id"
+            " AND w.heartbeat_at > ?)",
+            [time.time() - stale_after],
+        )
+
+    @staticmethod
+    def clock() -> tuple[str, list[Any]]:
+        return "?", [time.time()]  # epoch seconds of each process's clock (one machine)
+
+    @staticmethod
+    def heartbeat_fresh(stale_after: float) -> tuple[str, list[Any]]:
+        return "heartbeat_at > ?", [time.time() - stale_after]

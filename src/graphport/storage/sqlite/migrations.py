@@ -156,6 +156,14 @@ MIGRATIONS = [
     UPDATE assistants SET name_lower = graphport_lower(name),
         graph_id_lower = graphport_lower(graph_id);
     """,
+    # crons as PostgreSQL's: next_run_date and end_time compare and sort as their ISO text
+    # (every one in UTC, '+00:00': storage/tables/crons.py), without epoch copies
+    """
+    DROP INDEX crons_by_next_run;
+    ALTER TABLE crons DROP COLUMN next_run_at;
+    ALTER TABLE crons DROP COLUMN end_at;
+    CREATE INDEX crons_by_next_run ON crons (next_run_date) WHERE enabled;
+    """,
 ]
 
 

@@ -4,7 +4,7 @@ The guard: a checkpoint or pending write is only stored for a thread that has a 
 is cancelled, taken over or whose thread is deleted or expires may still be writing; SQLite has
 one writer at a time, so the triggers below see the delete or not, and a late write after it is
 dropped instead of bringing the thread's state back (langgraph#7206). The thread row and its
-checkpoints are deleted in one transaction (`ThreadsMixin.delete_thread`).
+checkpoints are deleted in one transaction (`tables/threads.py`).
 
 Pruning: `aprune(..., strategy="keep_latest")`, which langgraph-checkpoint-sqlite (and the
 InMemorySaver of a ':memory:' database) lacks, keeps each namespace's latest checkpoint and its

@@ -17,5 +17,6 @@ class Flows:
         raise NotImplementedError
 
     async def _read(self, flow: Flow[T], *args: Any) -> T:
-        """The same for a flow of one read (PostgreSQL saves its BEGIN and COMMIT)."""
+        """The same for a flow of one statement, which needs no transaction around it
+        (PostgreSQL runs it in autocommit, saving BEGIN and COMMIT)."""
         return await self._flow(flow, *args)

@@ -1,0 +1,271 @@
+"""Runs: taken in (with their new thread, claimed at once when free), read, ended, cancelled.
+
+"At most one running run per thread, its oldest pending run first" holds across processes
+because every transaction that can start a run, or that a start depends on, locks the thread's
+row first (`Db.for_no_key_update`; on SQLite, `BEGIN IMMEDIATE` holds the whole database).
+Claiming the runs other processes left pending is the backends' own (`claims.py` of each):
+that is where their locking differs most.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
+from graphport.models import Run, Thread, iso
+from graphport.storage.base import QueueEntry, RunFinish, thread_expiry
+from graphport.storage.db import Db
+from graphport.storage.run_rules import check_run_thread, due_of, starts_claimed
+from graphport.storage.tables.flows import Flows
+from graphport.storage.tables.rows import RUN_COLUMNS, merge_patch, run_of, thread_busy
+
+
+async def _locked_metadata(db: Db, thread_id: str) -> dict[str, Any] | None:
+    """Lock a thread's row (the rule above) and read its metadata; None if it is absent."""
+    row = await db.one(
+        f"SELECT metadata FROM threads WHERE thread_id = ?{db.for_no_key_update}", (thread_id,)
+    )
+    return None if row is None else db.from_json(row[0])
+
+
+async def _insert_thread(
+    db: Db, thread: Thread, patch: dict[str, Any], default_ttl: dict[str, Any] | None
+) -> bool:
+    """Insert a run's new thread, its metadata patched with the run's; False if the id is
+    taken. A new row is invisible to others until commit: it is as good as locked."""
+    temporary = bool(thread.get("temporary"))
+    ttl, expires = thread_expiry(None, None if temporary else default_ttl, time.time())
+    inserted = await db.execute(
+        "INSERT INTO threads (thread_id, status, metadata, config, temporary,"
+        " created_at, updated_at, state_updated_at, ttl, expires_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (thread_id) DO NOTHING",
+        (
+            thread["thread_id"],
+            thread["status"],
+            db.json(merge_patch(thread["metadata"], patch)),
+            db.json(thread["config"]),
+            temporary,
+            db.ts(thread["created_at"]),
+            db.ts(thread["updated_at"]),
+            db.ts(thread["state_updated_at"]),
+            db.json(ttl or None),
+            expires,
+        ),
+    )
+    if inserted and not temporary:  # a new thread has no state, whatever a deletion left
+        await db.delete_checkpoints(thread["thread_id"])
+    return bool(inserted)
+
+
+async def _insert_run(db: Db, run: Run, due: float, claimed_by: str | None) -> None:
+    """Insert a run: pending, or running as the first attempt of `claimed_by`."""
+    await db.execute(
+        f"INSERT INTO runs ({RUN_COLUMNS}, due, attempt, worker_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            run["run_id"],
+            run["thread_id"],
+            run["assistant_id"],
+            "running" if claimed_by else run["status"],
+            db.json(run["metadata"]),
+            db.json(run["kwargs"]),
+            run["multitask_strategy"],
+            db.ts(run["created_at"]),
+            db.ts(run["updated_at"]),
+            due,
+            1 if claimed_by else 0,
+            claimed_by,
+        ),
+    )
+
+
+async def _create(db: Db, run: Run, thread: Thread | None, options: dict[str, Any]) -> bool:
+    thread_id, due, patch = run["thread_id"], due_of(run), options["thread_metadata"] or {}
+    if thread is not None:
+        inserted = await _insert_thread(db, thread, patch, options["default_ttl"])
+        check_run_thread(thread_id, creating=True, exists=not inserted)
+        busy = False
+    else:
+        metadata = await _locked_metadata(db, thread_id)
+        check_run_thread(thread_id, creating=False, exists=metadata is not None)
+        busy = await thread_busy(db, thread_id)
+    claimed = starts_claimed(busy=busy, reject_if_busy=options["reject_if_busy"],
+                             claim=options["claim"], due=due, now=time.time())  # fmt: skip
+    await _insert_run(db, run, due, options["worker_id"] if claimed else None)
+    if thread is None:  # a new thread is inserted busy already
+        await db.execute(
+            "UPDATE threads SET status = 'busy', updated_at = ?, metadata = ? WHERE thread_id = ?",
+            (db.ts(run["updated_at"]), db.json(merge_patch(metadata, patch)), thread_id),
+        )
+    return claimed
+
+
+async def _outbox(db: Db, f: RunFinish, stamp: str, worker_id: str) -> None:
+    """Queue the run's webhook, to be delivered by this process (`worker_id`)."""
+    if f.webhook is None:
+        return
+    await db.execute(
+        "INSERT INTO webhooks (run_id, thread_id, url, payload, status, attempts,"
+        " next_attempt, created_at, updated_at, worker_id)"
+        " VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)"
+        " ON CONFLICT (run_id) DO UPDATE SET thread_id = excluded.thread_id,"
+        " url = excluded.url, payload = excluded.payload, status = excluded.status,"
+        " attempts = excluded.attempts, next_attempt = excluded.next_attempt,"
+        " created_at = excluded.created_at, updated_at = excluded.updated_at,"
+        " worker_id = excluded.worker_id",
+        (f.run_id, f.thread_id, f.webhook[0], f.webhook[1], time.time(), db.ts(stamp),
+         db.ts(stamp), worker_id),
+    )  # fmt: skip
+
+
+async def _finish(db: Db, f: RunFinish, worker_id: str) -> None:
+    stamp = iso()
+    if f.delete_thread:
+        # the thread row first (its runs go by ON DELETE CASCADE): the lock order
+        await db.execute("DELETE FROM threads WHERE thread_id = ?", (f.thread_id,))
+        await _outbox(db, f, stamp, worker_id)
+        return
+    await _locked_metadata(db, f.thread_id)
+    if f.delete_run:
+        await db.execute("DELETE FROM runs WHERE run_id = ?", (f.run_id,))
+    else:
+        await db.execute(
+            "UPDATE runs SET status = ?, result = ?, updated_at = ? WHERE run_id = ?",
+            (f.status, f.result, db.ts(stamp), f.run_id),
+        )
+    busy = await thread_busy(db, f.thread_id)
+    await db.execute(
+        'UPDATE threads SET status = ?, "values" = ?, interrupts = ?, error = ?,'
+        " updated_at = ?, state_updated_at = ? WHERE thread_id = ?",
+        ("busy" if busy else f.thread_status, db.json(f.thread_values),
+         db.json(f.thread_interrupts), db.json(f.thread_error), db.ts(stamp), db.ts(stamp),
+         f.thread_id),
+    )  # fmt: skip
+    await _outbox(db, f, stamp, worker_id)
+
+
+async def _release_thread(db: Db, thread_id: str, stamp: str) -> None:
+    """After a pending run ended without running (thread locked): the thread leaves `busy` if
+    nothing else is in flight, and a temporary thread is deleted."""
+    if await thread_busy(db, thread_id):
+        return
+    await db.execute(
+        "UPDATE threads SET status = CASE WHEN temporary THEN status ELSE"
+        " (CASE WHEN interrupts IS NULL OR interrupts = '{}' THEN 'idle'"
+        " ELSE 'interrupted' END) END, updated_at = ? WHERE thread_id = ? AND status = 'busy'",
+        (db.ts(stamp), thread_id),
+    )
+    await db.execute("DELETE FROM threads WHERE thread_id = ? AND temporary", (thread_id,))
+
+
+async def _cancel_pending(db: Db, run_id: str, delete: bool, result: bytes) -> bool:
+    pending = "SELECT thread_id FROM runs WHERE run_id = ? AND status = 'pending'"
+    row = await db.one(pending, (run_id,))
+    if row is None:
+        return False
+    thread_id = row[0]
+    await _locked_metadata(db, thread_id)
+    # checked again under the lock: a claim may have started it meanwhile
+    if await db.one(pending, (run_id,)) is None:
+        return False
+    stamp = iso()
+    if delete:
+        await db.execute("DELETE FROM runs WHERE run_id = ?", (run_id,))
+    else:
+        await db.execute(
+            "UPDATE runs SET status = 'interrupted', result = ?, updated_at = ? WHERE run_id = ?",
+            (result, db.ts(stamp), run_id),
+        )
+    await _release_thread(db, thread_id, stamp)
+    return True
+
+
+async def _runs(db: Db, where: str, args: list[Any]) -> list[Run]:
+    return [run_of(db, r) for r in await db.all(f"SELECT {RUN_COLUMNS} FROM runs {where}", args)]
+
+
+async def _one(db: Db, sql: str, args: tuple[Any, ...]) -> Any:
+    return await db.one(sql, args)
+
+
+async def _queue(db: Db) -> list[QueueEntry]:
+    rows = await db.all(
+        "SELECT run_id, thread_id, status, created_at FROM runs"
+        " WHERE status IN ('pending', 'running')"
+    )
+    return [
+        QueueEntry(r[0], r[1], r[2], datetime.fromisoformat(db.from_ts(r[3])).timestamp())
+        for r in rows
+    ]
+
+
+async def _delete(db: Db, thread_id: str, run_id: str) -> bool:
+    sql = "DELETE FROM runs WHERE run_id = ? AND thread_id = ?"
+    return await db.execute(sql, (run_id, thread_id)) > 0
+
+
+class RunTables(Flows):
+    """The run methods of `Storage` every backend shares."""
+
+    worker_id: str
+    default_ttl: dict[str, Any] | None
+
+    async def create_run(
+        self,
+        run: Run,
+        thread: Thread | None,
+        *,
+        claim: bool,
+        reject_if_busy: bool = False,
+        thread_metadata: dict[str, Any] | None = None,
+    ) -> bool:
+        options = {"claim": claim, "reject_if_busy": reject_if_busy, "worker_id": self.worker_id,
+                   "thread_metadata": thread_metadata, "default_ttl": self.default_ttl}  # fmt: skip
+        claimed = await self._flow(_create, run, thread, options)
+        if claimed:
+            run["status"] = "running"
+        return claimed
+
+    async def get_run(self, thread_id: str, run_id: str) -> Run | None:
+        runs = await self._read(_runs, "WHERE run_id = ? AND thread_id = ?", [run_id, thread_id])
+        return runs[0] if runs else None
+
+    async def get_run_thread(self, run_id: str) -> str | None:
+        row = await self._read(_one, "SELECT thread_id FROM runs WHERE run_id = ?", (run_id,))
+        return str(row[0]) if row else None
+
+    async def get_run_result(self, run_id: str) -> tuple[str, bytes | None] | None:
+        sql = "SELECT status, result FROM runs WHERE run_id = ?"
+        row = await self._read(_one, sql, (run_id,))
+        return (row[0], None if row[1] is None else bytes(row[1])) if row else None
+
+    async def list_runs(
+        self, thread_id: str, *, limit: int, offset: int, status: str | None
+    ) -> list[Run]:
+        where, args = "WHERE thread_id = ?", [thread_id]
+        if status:
+            where += " AND status = ?"
+            args.append(status)
+        where += " ORDER BY created_at DESC, run_id DESC LIMIT ? OFFSET ?"
+        return await self._read(_runs, where, [*args, limit, offset])
+
+    async def finish_run(self, finish: RunFinish) -> None:
+        await self._flow(_finish, finish, self.worker_id)
+
+    async def inflight_runs(self, thread_id: str) -> list[Run]:
+        where = "WHERE thread_id = ? AND status IN ('pending', 'running') ORDER BY due, run_id"
+        return await self._read(_runs, where, [thread_id])
+
+    async def runs_with_status(self, statuses: list[str]) -> list[Run]:
+        marks = ",".join("?" * len(statuses))
+        return await self._read(_runs, f"WHERE status IN ({marks})", list(statuses))
+
+    async def queue(self) -> list[QueueEntry]:
+        return await self._read(_queue)
+
+    async def cancel_pending_run(self, run_id: str, *, delete: bool, result: bytes) -> bool:
+        return await self._flow(_cancel_pending, run_id, delete, result)
+
+    async def delete_run(self, thread_id: str, run_id: str) -> bool:
+        return await self._read(_delete, thread_id, run_id)
