@@ -75,11 +75,6 @@ class Db(Protocol):
     # transaction commits (the lock a foreign key check takes)
     for_key_share: str
 
-    def owner_silent(self, table: str, stale_after: float) -> tuple[str, list[Any]]:
-        """A condition (and its arguments): the `worker_id` of a row of `table` names no
-        process that heartbeat in the last `stale_after` seconds."""
-        ...
-
     def clock(self) -> tuple[str, list[Any]]:
         """SQL (and its arguments) for the time of a heartbeat, as the workers table keeps it."""
         ...

@@ -61,15 +61,6 @@ class PostgresDb:
     for_key_share = " FOR KEY SHARE"
 
     @staticmethod
-    def owner_silent(table: str, stale_after: float) -> tuple[str, list[Any]]:
-        # by the database's clock, the same for every machine
-        return (
-            f"NOT EXISTS (SELECT 1 FROM workers w WHERE w.worker_id = {table}.worker_id"
-            " AND w.heartbeat_at > now() - make_interval(secs => ?))",
-            [stale_after],
-        )
-
-    @staticmethod
     def clock() -> tuple[str, list[Any]]:
         return "now()", []  # the database's clock, the same for every machine
 

@@ -70,15 +70,6 @@ class SqliteDb:
     for_key_share = ""
 
     @staticmethod
-    def owner_silent(table: str, stale_after: float) -> tuple[str, list[Any]]:
-        # heartbeats are epoch seconds of each process's clock (one machine)
-        return (
-            f"NOT EXISTS (SELECT 1 FROM workers w WHERE w.worker_id = {table}.worker_id"
-            " AND w.heartbeat_at > ?)",
-            [time.time() - stale_after],
-        )
-
-    @staticmethod
     def clock() -> tuple[str, list[Any]]:
         return "?", [time.time()]  # epoch seconds of each process's clock (one machine)
 

@@ -71,6 +71,16 @@ async def thread_busy(db: Db, thread_id: str) -> bool:
     return row is not None
 
 
+def owner_silent(db: Db, table: str, stale_after: float) -> tuple[str, list[Any]]:
+    """A condition (and its arguments): the `worker_id` of a row of `table` names no process
+    that heartbeat in the last `stale_after` seconds (by `Db.heartbeat_fresh`'s clock)."""
+    fresh, args = db.heartbeat_fresh(stale_after)
+    return (
+        f"NOT EXISTS (SELECT 1 FROM workers w WHERE w.worker_id = {table}.worker_id AND w.{fresh})",
+        args,
+    )
+
+
 def merge_patch(target: Any, patch: Any) -> Any:
     """RFC 7396 JSON merge patch (SQLite's json_patch): objects merge recursively, a null
     removes the key, anything else replaces."""

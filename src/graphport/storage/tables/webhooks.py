@@ -8,6 +8,7 @@ from typing import Any
 from graphport.storage.base import PendingWebhook, WebhookAttempt
 from graphport.storage.db import Db
 from graphport.storage.tables.flows import Flows
+from graphport.storage.tables.rows import owner_silent
 
 _ATTEMPT_KEYS = ("attempt", "url", "at", "status_code", "error", "duration_ms")
 
@@ -20,7 +21,7 @@ async def _take_pending(
     # row another process took meanwhile.
     mine, args = "status = 'pending'", [worker_id]
     if shared:
-        silent, silent_args = db.owner_silent("webhooks", stale_after)
+        silent, silent_args = owner_silent(db, "webhooks", stale_after)
         mine += f" AND {silent}"
         args += silent_args
     rows = await db.all(

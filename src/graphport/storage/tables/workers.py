@@ -16,7 +16,7 @@ from typing import Any
 from graphport.models import Run, iso
 from graphport.storage.db import Db
 from graphport.storage.tables.flows import Flows
-from graphport.storage.tables.rows import RUN_COLUMNS, run_of
+from graphport.storage.tables.rows import RUN_COLUMNS, owner_silent, run_of
 
 
 async def _heartbeat(db: Db, worker_id: str) -> None:
@@ -35,7 +35,7 @@ async def _recover(
     # abandoned: running, and (one process) any, or (shared) its process is silent
     abandoned, args = "runs.status = 'running'", list[Any]()
     if stale_after is not None:
-        silent, args = db.owner_silent("runs", stale_after)
+        silent, args = owner_silent(db, "runs", stale_after)
         abandoned += f" AND {silent}"
     stamp = db.ts(iso())
     # Requeueing a running run cannot break "one running run per thread", so no thread lock is
