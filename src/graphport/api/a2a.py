@@ -23,7 +23,7 @@ from graphport.api import a2a_shapes as shapes
 from graphport.api import jsonrpc
 from graphport.api.jsonrpc import INVALID_PARAMS, METHOD_NOT_FOUND, RpcError
 from graphport.api.responses import JSONResponse
-from graphport.api.state import engine_of
+from graphport.api.state import engine_of, settings_of
 from graphport.engine import agents
 from graphport.engine.runs import RunEngine
 from graphport.events import END
@@ -62,7 +62,7 @@ async def _assistant(engine: RunEngine, assistant_id: str) -> Assistant:
 async def _card(request: Request, assistant: Assistant) -> dict[str, Any]:
     engine = engine_of(request)
     schema = await agents.input_schema(engine, assistant)
-    base = engine.settings.public_url or str(request.base_url)
+    base = settings_of(request).public_url or str(request.base_url)
     url = f"{base.rstrip('/')}/a2a/{assistant['assistant_id']}"
     chat = agents.is_message_list(schema)
     modes = ["text/plain", "application/json"] if chat else ["application/json"]
@@ -329,7 +329,8 @@ HANDLERS = {"message/send": _send, "tasks/get": _get, "tasks/cancel": _cancel,
 async def rpc(request: Request) -> Response:
     engine = engine_of(request)
     try:
-        message = await jsonrpc.read_message(request, engine.settings.max_body_bytes, status=200)
+        limit = settings_of(request).max_body_bytes
+        message = await jsonrpc.read_message(request, limit, status=200)
     except RpcError as exc:
         return jsonrpc.error_response(None, exc)
     request_id, method = message.get("id"), str(message.get("method"))
