@@ -182,24 +182,26 @@ class PostgresNotify(_Sender):
                 seen = set()
             seen.add(message)
             chunks[-1].append(message)
+        # Each statement commits on its own (autocommit): a large message's row is stored
+        # before the notification that names it goes out, and one statement's notifications
+        # are delivered together, in order, at its commit (no BEGIN and COMMIT round trips).
         for chunk in chunks:
-            async with conn.transaction():
-                payloads = []
-                for message in chunk:
-                    data = message.encode()
-                    if len(data) > self.LIMIT:
-                        cur = await conn.execute(
-                            "INSERT INTO bus_payloads (body) VALUES (%s) RETURNING id", (data,)
-                        )
-                        row = await cur.fetchone()
-                        assert row is not None
-                        message = f"@{row[0]}"
-                    payloads.append(message)
-                await conn.execute(
-                    "SELECT pg_notify(%s, p) FROM unnest(%s::text[]) WITH ORDINALITY AS m(p, i)"
-                    " ORDER BY i",
-                    (self.channel, payloads),
-                )
+            payloads = []
+            for message in chunk:
+                data = message.encode()
+                if len(data) > self.LIMIT:
+                    cur = await conn.execute(
+                        "INSERT INTO bus_payloads (body) VALUES (%s) RETURNING id", (data,)
+                    )
+                    row = await cur.fetchone()
+                    assert row is not None
+                    message = f"@{row[0]}"
+                payloads.append(message)
+            await conn.execute(
+                "SELECT pg_notify(%s, p) FROM unnest(%s::text[]) WITH ORDINALITY AS m(p, i)"
+                " ORDER BY i",
+                (self.channel, payloads),
+            )
         if loop.time() - self._swept > self.SWEEP_EVERY:
             self._swept = loop.time()
             await conn.execute(

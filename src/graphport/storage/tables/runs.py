@@ -20,6 +20,12 @@ from graphport.storage.run_rules import check_run_thread, due_of, starts_claimed
 from graphport.storage.tables.flows import Flows
 from graphport.storage.tables.rows import RUN_COLUMNS, merge_patch, run_of, thread_busy
 
+# A thread's status after a change of its runs: busy while one is pending or running, else `?`.
+_BUSY_ELSE = (
+    "CASE WHEN EXISTS (SELECT 1 FROM runs r WHERE r.thread_id = threads.thread_id"
+    " AND r.status IN ('pending', 'running')) THEN 'busy' ELSE ? END"
+)
+
 
 async def _locked_metadata(db: Db, thread_id: str) -> dict[str, Any] | None:
     """Lock a thread's row (the rule above) and read its metadata; None if it is absent."""
@@ -134,13 +140,13 @@ async def _finish(db: Db, f: RunFinish, worker_id: str) -> None:
             "UPDATE runs SET status = ?, result = ?, updated_at = ? WHERE run_id = ?",
             (f.status, f.result, db.ts(stamp), f.run_id),
         )
-    busy = await thread_busy(db, f.thread_id)
+    # the thread stays busy while another run is in flight: checked in the UPDATE itself,
+    # a new statement after the lock (the rule above), which saves a round trip
     await db.execute(
-        'UPDATE threads SET status = ?, "values" = ?, interrupts = ?, error = ?,'
+        f'UPDATE threads SET status = {_BUSY_ELSE}, "values" = ?, interrupts = ?, error = ?,'
         " updated_at = ?, state_updated_at = ? WHERE thread_id = ?",
-        ("busy" if busy else f.thread_status, db.json(f.thread_values),
-         db.json(f.thread_interrupts), db.json(f.thread_error), db.ts(stamp), db.ts(stamp),
-         f.thread_id),
+        (f.thread_status, db.json(f.thread_values), db.json(f.thread_interrupts),
+         db.json(f.thread_error), db.ts(stamp), db.ts(stamp), f.thread_id),
     )  # fmt: skip
     await _outbox(db, f, stamp, worker_id)
 
@@ -251,7 +257,10 @@ class RunTables(Flows):
         return await self._read(_runs, where, [*args, limit, offset])
 
     async def finish_run(self, finish: RunFinish) -> None:
-        await self._flow(_finish, finish, self.worker_id)
+        if finish.delete_thread and finish.webhook is None:  # one DELETE: atomic alone
+            await self._read(_finish, finish, self.worker_id)
+        else:
+            await self._flow(_finish, finish, self.worker_id)
 
     async def inflight_runs(self, thread_id: str) -> list[Run]:
         where = "WHERE thread_id = ? AND status IN ('pending', 'running') ORDER BY due, run_id"
