@@ -65,7 +65,7 @@ class SqliteStorage(
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         async with _schema_lock(self.path):
-            self._conn = Connection(self.path)
+            self._conn = Connection(self.path, shared=self.shared)
             self._conn.start()
             await asyncio.to_thread(self._conn.ready.wait)
             if self._conn.error is not None:
