@@ -11,6 +11,11 @@ Each latency is the median of `--samples` sequential requests. Writes a JSON and
 to bench/results/scale.{json,md}. Speed is measured here, never asserted in the tests.
 
     .venv/bin/python bench/scale.py [--threads 20000] [--database-url postgresql://...]
+    .venv/bin/python bench/scale.py --reference bench/.refvenv   # the same against langgraph dev
+
+With `--reference VENV` the server is the reference (`langgraph dev` of that venv, its in-memory
+runtime, which it saves under `.langgraph_api/` in the app's folder): the database size is that
+folder's, the RSS is the server's process tree's.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import asyncio
 import json
 import os
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -42,11 +48,32 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _tree(pid: int) -> list[int]:
+    pids, i = [pid], 0
+    while i < len(pids):
+        children = Path(f"/proc/{pids[i]}/task/{pids[i]}/children")
+        if children.exists():
+            pids += [int(p) for p in children.read_text().split()]
+        i += 1
+    return pids
+
+
 def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    """The RSS of the server's process tree (the reference runs its server in a child)."""
+    total = 0.0
+    for p in _tree(pid):
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1]) / 1024
+    return total
+
+
+def _folder_mb(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
 
 
 def _sqlite_mb(path: Path) -> float:
@@ -174,6 +201,7 @@ def main() -> None:
     ap.add_argument("--stateless", type=int, default=20_000)
     ap.add_argument("--samples", type=int, default=50)
     ap.add_argument("--database-url", default=None)
+    ap.add_argument("--reference", default=None, help="a venv with langgraph-cli[inmem]")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "scale"))
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="graphport-scale-"))
@@ -181,12 +209,17 @@ def main() -> None:
     db_file = work / "scale.sqlite"
     url = args.database_url or str(db_file)
     port = _free_port()
-    server = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "graphport"), "serve", "--config",
-         str(work / "app" / "langgraph.json"), "--port", str(port), "--database-url", url,
-         "--log-level", "warning"],
-        cwd=work / "app", env={**os.environ},
-    )  # fmt: skip
+    config = str(work / "app" / "langgraph.json")
+    command = [str(Path(sys.executable).parent / "graphport"), "serve", "--config", config,
+               "--port", str(port), "--database-url", url, "--log-level", "warning"]  # fmt: skip
+    env = {**os.environ}
+    if args.reference:
+        command = [str(Path(args.reference).resolve() / "bin" / "langgraph"), "dev", "--no-browser",
+                   "--no-reload", "--allow-blocking", "--host", "127.0.0.1", "--port", str(port),
+                   "--config", config, "--n-jobs-per-worker", "4"]  # fmt: skip
+        env |= {"LANGGRAPH_NO_VERSION_CHECK": "true", "LANGGRAPH_CLI_NO_ANALYTICS": "1",
+                "LOG_LEVEL": "WARNING"}  # fmt: skip
+    server = subprocess.Popen(command, cwd=work / "app", env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -197,15 +230,19 @@ def main() -> None:
                 time.sleep(0.1)
 
         async def size() -> float:
+            if args.reference:
+                return _folder_mb(work / "app" / ".langgraph_api")
             return await _postgres_mb(url) if args.database_url else _sqlite_mb(db_file)
 
         result = asyncio.run(_measure(base, server.pid, args, size))
     finally:
-        server.terminate()
+        os.killpg(server.pid, signal.SIGTERM)  # the reference's server is a child process
         server.wait(30)
         shutil.rmtree(work, ignore_errors=True)
     result["when"] = time.strftime("%Y-%m-%d")
     result["backend"] = "PostgreSQL" if args.database_url else "SQLite file"
+    if args.reference:
+        result["backend"] = "reference (langgraph dev, in memory)"
     Path(f"{args.out}.json").write_text(json.dumps(result, indent=2) + "\n")
     Path(f"{args.out}.md").write_text(_markdown(result))
     sys.stdout.write(_markdown(result))
