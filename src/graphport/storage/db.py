@@ -31,22 +31,9 @@ T = TypeVar("T")
 Row = tuple[Any, ...]
 
 
-class Db(Protocol):
-    """One open transaction of a backend, as a flow sees it."""
-
-    where: Dialect
-    # appended to a SELECT that reads a row the transaction is about to change
-    for_update: str
-    # the same, for a thread's row: its runs get inserted beside it (see postgres/connection.py)
-    for_no_key_update: str
-
-    async def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
-        """Run one statement; the number of rows it changed."""
-        ...
-
-    async def one(self, sql: str, args: Sequence[Any] = ()) -> Row | None: ...
-
-    async def all(self, sql: str, args: Sequence[Any] = ()) -> list[Row]: ...
+class Codec(Protocol):
+    """How a backend spells values. The converters need no connection: shared code may encode
+    a row before its transaction (storage/tables/runs.py does, for the run's input)."""
 
     def json(self, value: Any) -> Any:
         """A JSON document for a JSON column (SQL NULL stays None)."""
@@ -65,6 +52,24 @@ class Db(Protocol):
         ...
 
     def from_text(self, raw: Any) -> Any: ...
+
+
+class Db(Codec, Protocol):
+    """One open transaction of a backend, as a flow sees it."""
+
+    where: Dialect
+    # appended to a SELECT that reads a row the transaction is about to change
+    for_update: str
+    # the same, for a thread's row: its runs get inserted beside it (see postgres/connection.py)
+    for_no_key_update: str
+
+    async def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
+        """Run one statement; the number of rows it changed."""
+        ...
+
+    async def one(self, sql: str, args: Sequence[Any] = ()) -> Row | None: ...
+
+    async def all(self, sql: str, args: Sequence[Any] = ()) -> list[Row]: ...
 
     async def delete_checkpoints(self, thread_id: str) -> None:
         """Delete every checkpoint and pending write of a thread, with this transaction (or,

@@ -60,6 +60,8 @@ def wrap_errors() -> Iterator[None]:
 class PostgresBase(Flows):
     """What every PostgreSQL mixin builds on."""
 
+    codec = PostgresDb
+
     _pool: Pool | None
     # Set by the storage class (see `Storage`).
     worker_id: str

@@ -147,6 +147,8 @@ def _resolve(items: list[tuple[asyncio.Future[Any], Any, BaseException | None]])
 class SqliteBase(Flows):
     """What every SQLite mixin builds on: `_submit` an operation to the connection thread."""
 
+    codec = SqliteDb
+
     _conn: Connection | None
     # Set by the storage class (see `Storage`).
     path: str

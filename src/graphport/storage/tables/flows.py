@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
+
+from graphport.storage.db import Codec
 
 T = TypeVar("T")
 Flow = Callable[..., Coroutine[Any, Any, T]]
 
 
 class Flows:
-    """Implemented once per backend: the rest of `storage/tables/` only calls these two."""
+    """Implemented once per backend: the rest of `storage/tables/` only calls these two, and
+    `codec`, the backend's value converters (its `Db` class)."""
+
+    codec: ClassVar[Codec]
 
     async def _flow(self, flow: Flow[T], *args: Any) -> T:
         """Run `flow(db, *args)` in one transaction and return what it returns."""

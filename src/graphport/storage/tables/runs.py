@@ -15,7 +15,7 @@ from typing import Any
 
 from graphport.models import Run, Thread, iso
 from graphport.storage.base import QueueEntry, RunFinish, thread_expiry
-from graphport.storage.db import Db
+from graphport.storage.db import Codec, Db
 from graphport.storage.run_rules import check_run_thread, due_of, starts_claimed
 from graphport.storage.tables.flows import Flows
 from graphport.storage.tables.rows import RUN_COLUMNS, merge_patch, run_of, thread_busy
@@ -35,61 +35,61 @@ async def _locked_metadata(db: Db, thread_id: str) -> dict[str, Any] | None:
     return None if row is None else db.from_json(row[0])
 
 
-async def _insert_thread(
-    db: Db, thread: Thread, patch: dict[str, Any], default_ttl: dict[str, Any] | None
-) -> bool:
-    """Insert a run's new thread, its metadata patched with the run's; False if the id is
-    taken. A new row is invisible to others until commit: it is as good as locked."""
+def _thread_row(
+    codec: Codec, thread: Thread, patch: dict[str, Any], default_ttl: dict[str, Any] | None
+) -> tuple[Any, ...]:
+    """The row of a run's new thread, its metadata patched with the run's (a temporary thread
+    has no TTL)."""
     temporary = bool(thread.get("temporary"))
     ttl, expires = thread_expiry(None, None if temporary else default_ttl, time.time())
+    return (
+        thread["thread_id"],
+        thread["status"],
+        codec.json(merge_patch(thread["metadata"], patch)),
+        codec.json(thread["config"]),
+        temporary,
+        codec.ts(thread["created_at"]),
+        codec.ts(thread["updated_at"]),
+        codec.ts(thread["state_updated_at"]),
+        codec.json(ttl or None),
+        expires,
+    )
+
+
+def _run_row(codec: Codec, run: Run) -> tuple[Any, ...]:
+    """The run's row but its status (the claim decides it)."""
+    return (
+        run["run_id"],
+        run["thread_id"],
+        run["assistant_id"],
+        codec.json(run["metadata"]),
+        codec.json(run["kwargs"]),
+        run["multitask_strategy"],
+        codec.ts(run["created_at"]),
+        codec.ts(run["updated_at"]),
+    )
+
+
+async def _insert_thread(db: Db, row: tuple[Any, ...]) -> bool:
+    """Insert a run's new thread; False if the id is taken. A new row is invisible to others
+    until commit: it is as good as locked."""
     inserted = await db.execute(
         "INSERT INTO threads (thread_id, status, metadata, config, temporary,"
         " created_at, updated_at, state_updated_at, ttl, expires_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (thread_id) DO NOTHING",
-        (
-            thread["thread_id"],
-            thread["status"],
-            db.json(merge_patch(thread["metadata"], patch)),
-            db.json(thread["config"]),
-            temporary,
-            db.ts(thread["created_at"]),
-            db.ts(thread["updated_at"]),
-            db.ts(thread["state_updated_at"]),
-            db.json(ttl or None),
-            expires,
-        ),
+        row,
     )
-    if inserted and not temporary:  # a new thread has no state, whatever a deletion left
-        await db.delete_checkpoints(thread["thread_id"])
+    if inserted and not row[4]:  # a kept new thread has no state, whatever a deletion left
+        await db.delete_checkpoints(row[0])
     return bool(inserted)
 
 
-async def _insert_run(db: Db, run: Run, due: float, claimed_by: str | None) -> None:
-    """Insert a run: pending, or running as the first attempt of `claimed_by`."""
-    await db.execute(
-        f"INSERT INTO runs ({RUN_COLUMNS}, due, attempt, worker_id)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            run["run_id"],
-            run["thread_id"],
-            run["assistant_id"],
-            "running" if claimed_by else run["status"],
-            db.json(run["metadata"]),
-            db.json(run["kwargs"]),
-            run["multitask_strategy"],
-            db.ts(run["created_at"]),
-            db.ts(run["updated_at"]),
-            due,
-            1 if claimed_by else 0,
-            claimed_by,
-        ),
-    )
-
-
-async def _create(db: Db, run: Run, thread: Thread | None, options: dict[str, Any]) -> bool:
-    thread_id, due, patch = run["thread_id"], due_of(run), options["thread_metadata"] or {}
-    if thread is not None:
-        inserted = await _insert_thread(db, thread, patch, options["default_ttl"])
+async def _create(db: Db, run: Run, rows: tuple[Any, Any], options: dict[str, Any]) -> bool:
+    run_row, thread_row = rows
+    thread_id, due = run["thread_id"], due_of(run)
+    metadata: dict[str, Any] | None = None
+    if thread_row is not None:
+        inserted = await _insert_thread(db, thread_row)
         check_run_thread(thread_id, creating=True, exists=not inserted)
         busy = False
     else:
@@ -98,8 +98,14 @@ async def _create(db: Db, run: Run, thread: Thread | None, options: dict[str, An
         busy = await thread_busy(db, thread_id)
     claimed = starts_claimed(busy=busy, reject_if_busy=options["reject_if_busy"],
                              claim=options["claim"], due=due, now=time.time())  # fmt: skip
-    await _insert_run(db, run, due, options["worker_id"] if claimed else None)
-    if thread is None:  # a new thread is inserted busy already
+    await db.execute(  # pending, or running as the first attempt of this process
+        f"INSERT INTO runs ({RUN_COLUMNS}, due, attempt, worker_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (*run_row[:3], "running" if claimed else run["status"], *run_row[3:], due,
+         1 if claimed else 0, options["worker_id"] if claimed else None),
+    )  # fmt: skip
+    if thread_row is None:  # a new thread is inserted busy already
+        patch = options["thread_metadata"] or {}
         await db.execute(
             "UPDATE threads SET status = 'busy', updated_at = ?, metadata = ? WHERE thread_id = ?",
             (db.ts(run["updated_at"]), db.json(merge_patch(metadata, patch)), thread_id),
@@ -226,9 +232,16 @@ class RunTables(Flows):
         reject_if_busy: bool = False,
         thread_metadata: dict[str, Any] | None = None,
     ) -> bool:
+        # encoded here, before the transaction: the run's input is the heaviest part of taking
+        # it in, and SQLite's transaction runs on its one connection thread
+        patch = thread_metadata or {}
+        rows = (
+            _run_row(self.codec, run),
+            None if thread is None else _thread_row(self.codec, thread, patch, self.default_ttl),
+        )
         options = {"claim": claim, "reject_if_busy": reject_if_busy, "worker_id": self.worker_id,
-                   "thread_metadata": thread_metadata, "default_ttl": self.default_ttl}  # fmt: skip
-        claimed = await self._flow(_create, run, thread, options)
+                   "thread_metadata": thread_metadata}  # fmt: skip
+        claimed = await self._flow(_create, run, rows, options)
         if claimed:
             run["status"] = "running"
         return claimed
