@@ -153,17 +153,6 @@ def _serve(args: argparse.Namespace) -> None:
     _logging(settings.log_level, settings.log_json)
     for level, message in settings.config_notes:
         logging.getLogger("graphport.config").log(level, message)
-    from graphport.app import create_app
-    from graphport.graphs import load_graphs
-
-    try:
-        graphs = load_graphs(settings)  # in every case: a broken graph stops the start here
-        app = create_app(settings, graphs)  # and so does a broken `http.app`
-        _check_database(settings)
-    except ConfigError as exc:
-        _refuse(exc)
-    import uvicorn
-
     options: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
@@ -174,14 +163,25 @@ def _serve(args: argparse.Namespace) -> None:
         "timeout_graceful_shutdown": settings.drain_seconds,
     }
     if settings.workers == 1:
-        server = _server_class()(uvicorn.Config(app, **options))
-        server.serve_address = settings.base_url
-        server.run()
-        if not server.started:  # the port is taken (uvicorn said so) or start-up failed
-            sys.exit(1)
-        return
-    # uvicorn's supervisor: N processes on one socket, a dead one replaced, SIGTERM passed on.
-    # Each builds its settings again from the environment, so the options go there.
+        _serve_one(settings, options)
+    else:
+        _serve_many(settings, options)
+
+
+def _serve_one(settings: Settings, options: dict[str, Any]) -> None:
+    import uvicorn
+
+    app = _checked_app(settings)
+    server = _server_class()(uvicorn.Config(app, **options))
+    server.serve_address = settings.base_url
+    server.run()
+    if not server.started:  # the port is taken (uvicorn said so) or start-up failed
+        sys.exit(1)
+
+
+def _serve_many(settings: Settings, options: dict[str, Any]) -> None:
+    """uvicorn's supervisor: N processes on one socket, a dead one replaced, SIGTERM passed on.
+    Each builds its settings again from the environment, so the options go there."""
     os.environ.update(
         GRAPHPORT_CONFIG=str(settings.config_path),
         GRAPHPORT_HOST=settings.host,
@@ -193,10 +193,43 @@ def _serve(args: argparse.Namespace) -> None:
         GRAPHPORT_LOG_LEVEL=settings.log_level,
         GRAPHPORT_LOG_JSON="1" if settings.log_json else "",
         GRAPHPORT_SQLITE_SHARED="1",  # (only read with a SQLite file)
-        GRAPHPORT_UI_BUNDLED="1",  # create_app above bundled the `ui` block
+        GRAPHPORT_UI_BUNDLED="1",  # the check below bundles the `ui` block once
     )
+    _check_in_child()
     _share_metrics()
     _supervise(settings, options)
+
+
+def _checked_app(settings: Settings) -> Any:
+    """The app, or exit with one line: a broken graph, `http.app` or database stops the start
+    here rather than in the lifespan."""
+    from graphport.app import create_app
+    from graphport.graphs import load_graphs
+
+    try:
+        app = create_app(settings, load_graphs(settings))
+        _check_database(settings)
+    except ConfigError as exc:
+        _refuse(exc)
+    return app
+
+
+def _check_in_child() -> None:
+    """`--workers N`: the same check as one process, in a child that exits afterwards, so that the
+    supervisor never imports the graphs (it stays ~30 MB instead of a worker's ~100 MB)."""
+    import subprocess
+
+    env = {**os.environ, "GRAPHPORT_UI_BUNDLED": ""}  # the child bundles `ui` for the workers
+    code = "from graphport.cli import check_from_env; check_from_env()"
+    if subprocess.run([sys.executable, "-c", code], env=env, check=False).returncode != 0:
+        sys.exit(1)  # the child said why on stderr
+
+
+def check_from_env() -> None:
+    """The child of `_check_in_child` (settings from GRAPHPORT_*, as the workers will read them)."""
+    settings = load_settings()
+    _logging(settings.log_level, settings.log_json)
+    _checked_app(settings)
 
 
 def _supervise(settings: Settings, options: dict[str, Any]) -> None:

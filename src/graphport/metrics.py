@@ -21,7 +21,7 @@ import statistics
 import time
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import (
     GC_COLLECTOR,
@@ -40,7 +40,8 @@ from prometheus_client.registry import Collector
 from starlette.routing import BaseRoute, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from graphport.storage.base import QueueEntry
+if TYPE_CHECKING:  # the `--workers` supervisor imports this module without storage's langgraph
+    from graphport.storage.base import QueueEntry
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 LATENCY_BUCKETS_MS = (10, 100, 500, 1000, 5000, 15000, 30000, 60000, 120000, 300000, 600000,

@@ -119,3 +119,64 @@ def test_workers_need_a_shared_database(tmp_path: Path) -> None:
     )  # fmt: skip
     assert out.returncode == 1
     assert "--workers > 1 needs a database the processes can share" in out.stderr
+
+
+def test_workers_refuse_a_broken_graph_once(tmp_path: Path) -> None:
+    """The check before the workers start says what is wrong once and exits 1, as one process."""
+    config = tmp_path / "langgraph.json"
+    config.write_text('{"graphs": {"agent": "./nowhere.py:graph"}}')
+    out = subprocess.run(
+        [sys.executable, "-m", "graphport", "serve", "--config", str(config),
+         "--port", str(free_port()), "--workers", "2"],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    assert out.returncode == 1, out.stderr
+    assert out.stderr.count("Could not find graph file") == 1, out.stderr
+    assert "serving on" not in out.stderr
+
+
+def test_the_supervisor_never_loads_the_graphs(tmp_path: Path) -> None:
+    """A graph module that records the processes importing it: the check and each worker do,
+    the supervisor (which only watches its workers) does not, so it costs no graph's memory."""
+    (tmp_path / "agent.py").write_text(
+        "import os, pathlib\n"
+        "with pathlib.Path(__file__).with_name('importers').open('a') as f:\n"
+        "    f.write(f'{os.getpid()}\\n')\n"
+        "from langgraph.graph import StateGraph\n"
+        "builder = StateGraph(dict)\n"
+        "builder.add_node('n', lambda s: s)\n"
+        "builder.set_entry_point('n')\n"
+        "graph = builder.compile()\n"
+    )
+    config = tmp_path / "langgraph.json"
+    config.write_text('{"graphs": {"agent": "./agent.py:graph"}}')
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "graphport", "serve", "--config", str(config),
+             "--port", str(port), "--workers", "2"],
+            stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path,
+        )  # fmt: skip
+    importers = tmp_path / "importers"
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_until(
+            lambda: httpx.get(url + "/ok").status_code == 200,
+            ignore=(httpx.HTTPError,),
+            what="the server answering",
+            describe=log.read_text,
+        )
+        wait_until(
+            lambda: importers.exists() and len(importers.read_text().split()) >= 3,
+            what="the check and both workers importing the graph",
+        )
+        pids = {int(p) for p in importers.read_text().split()}
+        assert proc.pid not in pids
+        assert len(pids) >= 3  # the check's child, then one per worker
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -5,6 +5,7 @@ listeners, once."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 import uuid
 
 import pytest
@@ -60,3 +61,26 @@ async def test_every_message_arrives_in_order(transports) -> None:  # type: igno
     # repeated wake-up (harmless) but must keep follow / unfollow / follow apart
     merged = messages[:301] + messages[302:]
     assert got in (messages, merged)
+
+
+async def test_unix_sockets_beside_a_deeply_nested_database(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A socket's path holds at most 107 bytes: for a database that deep, both processes meet
+    in one private directory of the temp directory instead of beside the file."""
+    from graphport.storage.sqlite import bus_directory
+
+    deep = tmp_path.joinpath(*["nested-directory"] * 8) / "graphport.sqlite"
+    short = tmp_path / "g.sqlite"
+    assert bus_directory(str(short)) == f"{short}.bus"
+    directory = bus_directory(str(deep))
+    assert directory == bus_directory(str(deep)) and not directory.startswith(str(tmp_path))
+    sender, receiver = UnixDatagrams(directory), UnixDatagrams(directory)
+    got = asyncio.Event()
+    try:
+        await receiver.start(lambda message: got.set() if message == "w||x|" else None)
+        await sender.start(lambda m: None)
+        sender.send("w||x|")
+        await asyncio.wait_for(got.wait(), 30)
+    finally:
+        for t in (sender, receiver):
+            await t.stop()
+        shutil.rmtree(directory, ignore_errors=True)

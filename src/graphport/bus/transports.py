@@ -295,7 +295,10 @@ class UnixDatagrams(_Sender):
         self._swept = 0.0
 
     async def start(self, on_message: Callable[[str], None]) -> None:
-        os.makedirs(self.directory, exist_ok=True)
+        # only this user's processes may wake or cancel its runs (the directory may be in /tmp)
+        os.makedirs(self.directory, mode=0o700, exist_ok=True)
+        if os.stat(self.directory).st_uid != os.geteuid():
+            raise OSError(f"the bus directory {self.directory} belongs to another user")
         self._path = os.path.join(self.directory, f"{os.getpid()}-{uuid.uuid4().hex[:8]}.sock")
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.RCVBUF)

@@ -16,7 +16,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import hashlib
 import os
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -34,6 +36,21 @@ from graphport.storage.tables import SqlTables
 __all__ = ["SqliteStorage"]
 
 
+# A Unix socket's path holds at most 107 bytes (sun_path); ours are "<dir>/<pid>-<8 hex>.sock".
+_SOCKET_PATH_MAX = 107 - len("/4194304-0123abcd.sock")
+
+
+def bus_directory(path: str) -> str:
+    """Where the processes sharing the file `path` bind their sockets: `<file>.bus` beside it,
+    or, when that path is too long for a socket, a directory in the temp directory named by a
+    hash of the file's absolute path (the same for every process opening that file)."""
+    beside = f"{path}.bus"
+    if len(os.fsencode(beside)) <= _SOCKET_PATH_MAX:
+        return beside
+    digest = hashlib.sha256(os.fsencode(os.path.abspath(path))).hexdigest()[:20]
+    return os.path.join(tempfile.gettempdir(), f"graphport-bus-{digest}")
+
+
 class SqliteStorage(
     SqlTables,
     ClaimsMixin,
@@ -44,11 +61,11 @@ class SqliteStorage(
     ) -> None:
         self.path = path
         # several processes on this file (`--workers N`): heartbeats, no assistant cache, and
-        # a bus of Unix sockets in `<file>.bus/`
+        # a bus of Unix sockets in `<file>.bus/` (or, for a deep path, in the temp directory)
         self.shared = shared and path != ":memory:"
         self.durable = path != ":memory:"
         self.worker_id = uuid.uuid4().hex
-        self.bus_dir = f"{path}.bus"
+        self.bus_dir = bus_directory(path)
         self._store_options = store or StoreOptions()
         self.location = "in memory (lost when the server stops)" if path == ":memory:" else path
         self._conn: Connection | None = None
