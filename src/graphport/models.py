@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import time
-import uuid
 from datetime import UTC, datetime
 from typing import Any, Literal, NotRequired, TypedDict
+
+import uuid_utils
 
 RunStatus = Literal["pending", "running", "success", "error", "timeout", "interrupted"]
 ThreadStatus = Literal["idle", "busy", "interrupted", "error"]
@@ -64,12 +64,14 @@ def iso(ts: float | None = None) -> str:
 
 def uuid7() -> str:
     """A time-ordered UUID (version 7), like the reference's run and thread ids."""
-    ms = time.time_ns() // 1_000_000
-    rand = int.from_bytes(os.urandom(10), "big")
-    value = (ms & 0xFFFF_FFFF_FFFF) << 80
-    value |= 0x7 << 76 | (rand >> 68 & 0xFFF) << 64  # version 7 + 12 random bits
-    value |= 0b10 << 62 | (rand & 0x3FFF_FFFF_FFFF_FFFF)  # RFC 4122 variant + 62 random bits
-    return str(uuid.UUID(int=value))
+    # uuid_utils draws from a generator seeded once; os.urandom per id is a system call on the
+    # event loop's hot path, which releases the GIL and waits for it back under load
+    return str(uuid_utils.uuid7())
+
+
+def uuid4() -> str:
+    """A random UUID (version 4): request ids and the like, without a system call each."""
+    return str(uuid_utils.uuid4())
 
 
 INTERNAL_KWARGS = frozenset({"context_provided", "trace_context"})

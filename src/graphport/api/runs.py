@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
-import uuid
 from typing import Any
 
 import orjson
@@ -21,7 +20,7 @@ from graphport.auth import authorize
 from graphport.engine.feedback import check_feedback_body
 from graphport.engine.runs import NO_RUNS_TO_CANCEL, RunEngine
 from graphport.events import Event
-from graphport.models import Run, public_run
+from graphport.models import Run, public_run, uuid4
 
 RUN_NOT_FOUND_EVENT = b'{"error":"HTTPException","message":"404: Run not found"}'
 RUN_FIELDS = frozenset(
@@ -41,7 +40,7 @@ RUN_FIELDS = frozenset(
 
 
 def _request_id(request: Request) -> str:
-    return request.headers.get("x-request-id") or str(uuid.uuid4())
+    return request.headers.get("x-request-id") or uuid4()
 
 
 def _run_headers(thread_id: str, run_id: str) -> dict[str, str]:
