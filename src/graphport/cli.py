@@ -361,7 +361,9 @@ class JSONFormatter(logging.Formatter):
 
 
 def _logging(level: str, as_json: bool = False) -> None:
-    handler = logging.StreamHandler()
+    from graphport.log_handler import LoopBatchedHandler
+
+    handler = LoopBatchedHandler()
     if as_json:
         handler.setFormatter(JSONFormatter())
     else:
