@@ -23,9 +23,7 @@ class LoopBatchedHandler(logging.StreamHandler[TextIO]):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             loop = asyncio.get_running_loop()
-        except RuntimeError:
-            loop = None
-        if loop is None or loop.is_closed():
+        except RuntimeError:  # not on an event loop's thread
             self._write_now(record)
             return
         try:

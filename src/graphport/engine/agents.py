@@ -18,7 +18,7 @@ from graphport import errors
 from graphport.auth import guard
 from graphport.engine.runs import RunEngine
 from graphport.events import Event
-from graphport.models import Assistant, Run
+from graphport.models import Assistant, Run, uuid4
 
 PAGE = 100
 
@@ -124,7 +124,7 @@ async def start_run(
         body["if_not_exists"] = "create"
     if metadata:
         body["metadata"] = metadata
-    return await engine.create_run(thread_id, body, str(uuid.uuid4()), subscribe=subscribe)
+    return await engine.create_run(thread_id, body, uuid4(), subscribe=subscribe)
 
 
 def run_output(result: bytes) -> tuple[Any, str | None]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +34,7 @@ from graphport.engine.protocol_log import (
 )
 from graphport.engine.runs import RunEngine
 from graphport.events import END, Event
-from graphport.models import Run
+from graphport.models import Run, uuid4
 
 log = logging.getLogger("graphport.protocol")
 
@@ -309,9 +308,7 @@ class ProtocolHub:
         self, t: _Thread, body: dict[str, Any], headers: dict[str, str], key: str | None
     ) -> tuple[dict[str, Any], int]:
         seq = t.log.seq  # the run's events come after: `since` = this replays exactly them
-        run, done, _ = await self.engine.create_run(
-            t.thread_id, body, str(uuid.uuid4()), headers=headers
-        )
+        run, done, _ = await self.engine.create_run(t.thread_id, body, uuid4(), headers=headers)
         self._watch(t, run, done)
         return ({key: run["run_id"]} if key else {}), seq
 
@@ -360,7 +357,7 @@ class ProtocolHub:
             message = f"resume gap: since={since} is older than min_available_seq={first}"
             raise ProtocolError("resume_gap", message, since=since, min_available_seq=first)
         if listener is None:  # over HTTP there is no connection to deliver to
-            return {"subscription_id": str(uuid.uuid4()), "replayed_events": 0}, t.log.seq
+            return {"subscription_id": uuid4(), "replayed_events": 0}, t.log.seq
         sub_id, replayed = t.log.subscribe(listener, flt, since)
         return {"subscription_id": sub_id, "replayed_events": replayed}, t.log.seq
 
