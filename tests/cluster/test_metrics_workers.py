@@ -16,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.cluster.conftest import CLUSTER_CONFIG, FAST
 from tests.cluster.test_workers import database  # noqa: F401  (the fixture: SQLite, PostgreSQL)
-from tests.conftest import free_port
+from tests.conftest import free_port, stop_process
 
 
 def _scrape(url: str) -> dict[str, float]:
@@ -99,8 +99,4 @@ def test_one_scrape_sums_every_worker_process(database: str, tmp_path: Path) -> 
             assert samples["lg_api_workers_max"] == 6
             assert samples["wait_requests"] == sent  # the killed process's requests included
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc, grace=30)

@@ -24,6 +24,7 @@ from tests.conftest import (
     create_postgres_database,
     drop_postgres_database,
     free_port,
+    stop_process,
     wait_until,
 )
 
@@ -101,11 +102,7 @@ def test_workers_share_the_port_and_replace_a_killed_one(database: str, tmp_path
             describe=serve_log,
         )
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc, grace=30)
         log.close()
     assert proc.returncode is not None
 
@@ -175,8 +172,4 @@ def test_the_supervisor_never_loads_the_graphs(tmp_path: Path) -> None:
         assert proc.pid not in pids
         assert len(pids) >= 3  # the check's child, then one per worker
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc, grace=30)
