@@ -38,7 +38,7 @@ KINDS = [  # first match wins
     ("begin/commit", re.compile(r"^(BEGIN|COMMIT|ROLLBACK)\b", re.I)),
     ("notify/listen", re.compile(r"\b(NOTIFY|LISTEN|pg_notify|UNLISTEN)\b", re.I)),
     ("checkpointer", re.compile(r"\bcheckpoint(s|_writes|_blobs)\b")),
-    ("assistants", re.compile(r"\bFROM assistants\b")),
+    ("assistants", re.compile(r"^SELECT\b.*\bFROM assistants\b", re.S)),  # not a run's guard
     ("threads", re.compile(r"\b(INTO|UPDATE|FROM) threads\b")),
     ("runs", re.compile(r"\b(INTO|UPDATE|FROM) runs\b")),
     ("workers", re.compile(r"\bworkers\b")),

@@ -268,3 +268,27 @@ async def test_a2a_and_mcp_across_processes(cluster: Cluster) -> None:
         assert "result" in answer, answer
         done = answer["result"]
         assert not done.get("isError") and "second" in done["content"][0]["text"]
+
+
+async def test_a_run_uses_the_assistant_another_process_just_changed(cluster: Cluster) -> None:
+    """Each process keeps a copy of the assistants its runs use; a change made through another
+    process is seen by the very next run (its insert checks the copy is current), for an update
+    and for a delete."""
+    cluster.start(2)
+    a, b = get_client(url=cluster.url(0)), get_client(url=cluster.url(1))
+    made = await a.assistants.create("steps", config={"configurable": {"who": "v1"}})
+    aid = made["assistant_id"]
+
+    async def configured_on_b() -> str:
+        thread = await b.threads.create()
+        run = await b.runs.create(thread["thread_id"], aid, input={"tag": "t"})
+        await b.runs.join(thread["thread_id"], run["run_id"])
+        stored = await b.runs.get(thread["thread_id"], run["run_id"])
+        return stored["kwargs"]["config"]["configurable"]["who"]
+
+    assert await configured_on_b() == "v1"  # b holds the v1 copy now
+    await a.assistants.update(aid, config={"configurable": {"who": "v2"}})
+    assert await configured_on_b() == "v2"
+    await a.assistants.delete(aid)
+    r = httpx.post(cluster.url(1) + "/runs/wait", json={"assistant_id": aid, "input": {}})
+    assert (r.status_code, r.json()) == (404, {"detail": "Thread or assistant not found."})

@@ -418,3 +418,57 @@ async def test_create_run_on_a_missing_or_taken_thread(storage: Storage) -> None
     with pytest.raises(errors.Conflict, match=f"Thread with ID {thread['thread_id']} already"):
         await storage.create_run(again, thread, claim=False)
     assert await storage.get_run_thread(again["run_id"]) is None
+
+
+# -------------------------------------------------------------------------------- the assistant of a run
+
+
+async def _assistant_copy(storage: Storage) -> Any:
+    from tests.contract.test_storage_assistants import make_assistant
+
+    made = make_assistant()
+    await storage.create_assistant(made, if_exists="raise")
+    copy = await storage.assistant_for_run(made["assistant_id"])
+    assert copy == await storage.get_assistant(made["assistant_id"])
+    return copy
+
+
+async def test_a_run_built_from_the_current_assistant_is_inserted(storage: Storage) -> None:
+    copy = await _assistant_copy(storage)
+    run = {**make_run(uuid7()), "assistant_id": copy["assistant_id"]}
+    claimed = await storage.create_run(run, make_thread(run["thread_id"]), claim=True,
+                                       assistant=copy)  # fmt: skip
+    assert claimed
+    stored = await storage.get_run(run["thread_id"], run["run_id"])
+    assert stored is not None and stored["status"] == "running"
+
+
+@pytest.mark.capability(Capability.SEVERAL_PROCESSES)
+@pytest.mark.parametrize("change", ["update", "set_latest", "delete"])
+async def test_a_run_built_from_a_replaced_assistant_writes_nothing(
+    storage: Storage, change: str
+) -> None:
+    """Another process may have changed the assistant since the copy was read: the insert
+    checks in its own statement that the copy is current, and refuses it (with the thread it
+    would have created) if not; the next read is fresh."""
+    from graphport.storage.base import AssistantChanged
+
+    copy = await _assistant_copy(storage)
+    assistant_id = copy["assistant_id"]
+    await storage.update_assistant(assistant_id, name="v2")
+    current = await storage.assistant_for_run(assistant_id)  # the v2 copy
+    if change == "update":
+        await storage.update_assistant(assistant_id, name="v3")
+    elif change == "set_latest":
+        await storage.set_latest_assistant_version(assistant_id, 1)
+    else:
+        await storage.delete_assistant(assistant_id)
+    run = {**make_run(uuid7()), "assistant_id": assistant_id}
+    with pytest.raises(AssistantChanged):
+        await storage.create_run(run, make_thread(run["thread_id"]), claim=True,
+                                 assistant=current)  # fmt: skip
+    assert await storage.get_thread(run["thread_id"]) is None
+    assert await storage.get_run(run["thread_id"], run["run_id"]) is None
+    fresh = await storage.assistant_for_run(assistant_id)
+    assert fresh == await storage.get_assistant(assistant_id)
+    assert fresh != current

@@ -19,7 +19,7 @@ from graphport.events import END, Event, event_seq
 from graphport.graphs import Graph, GraphEntry
 from graphport.models import TERMINAL_RUN_STATUSES, Assistant, Run, Thread, iso, uuid7
 from graphport.storage import Storage
-from graphport.storage.base import QueueEntry
+from graphport.storage.base import AssistantChanged, QueueEntry
 
 # A join of a run nobody knows: the reference answers 200 with this body (the SDK's reconnect
 # path depends on the shape).
@@ -28,6 +28,8 @@ NO_RUNS_TO_CANCEL = (
     "No matching runs to cancel. Please verify the thread ID and run IDs are correct, and the "
     "runs haven't been deleted or completed."
 )
+# a run is built from a copy of its assistant; where another process replaced it, again
+_ASSISTANT_RETRIES = 3
 RUN_NOT_FOUND_BODY = b'{"__error__":{"error":"HTTPException","message":"404: Run not found"}}'
 
 
@@ -157,7 +159,31 @@ class RunEngine:
         assistant_id = await self.check_run_body(body, stateless=stateless)
         body, visible = await _authorize_run(thread_id, assistant_id, body)
         strategy = _strategy(body, stateless)
-        assistant = await self.get_assistant(assistant_id)
+        for _ in range(_ASSISTANT_RETRIES):
+            try:
+                return await self._create_from(
+                    assistant_id, thread_id, body, strategy, visible, request_id,
+                    subscribe=subscribe, headers=headers,
+                )  # fmt: skip
+            except AssistantChanged:
+                continue  # another process changed the assistant meanwhile: read it again
+        raise errors.Conflict("The assistant keeps changing; try again.")
+
+    async def _create_from(
+        self,
+        assistant_id: str,
+        thread_id: str | None,
+        body: dict[str, Any],
+        strategy: str,
+        visible: Conditions | None,
+        request_id: str,
+        *,
+        subscribe: bool,
+        headers: dict[str, str] | None,
+    ) -> tuple[Run, asyncio.Future[bytes], asyncio.Queue[Event | None] | None]:
+        assistant = await self.storage.assistant_for_run(assistant_id)
+        if assistant is None:
+            raise errors.NotFound("Thread or assistant not found.")
         run_id, now = uuid7(), iso()
         after = body.get("after_seconds")
         created_at = iso(_timestamp(now) + after) if after else now
@@ -190,6 +216,7 @@ class RunEngine:
                     if existing is not None
                     else None
                 ),
+                assistant=assistant,
             )
         except BaseException:
             if queue is not None:
@@ -253,6 +280,7 @@ class RunEngine:
         *,
         reject_if_busy: bool = False,
         thread_metadata: dict[str, Any] | None = None,
+        assistant: Assistant | None = None,
     ) -> asyncio.Future[bytes]:
         worker = self.worker
         reserved = worker.reserve()
@@ -264,6 +292,7 @@ class RunEngine:
                 claim=reserved,
                 reject_if_busy=reject_if_busy,
                 thread_metadata=thread_metadata,
+                assistant=assistant,
             )
         except BaseException:
             self.bus.forget(run["run_id"], done)

@@ -33,6 +33,11 @@ def thread_expiry(
     return chosen, now + float(chosen["ttl"]) * 60
 
 
+class AssistantChanged(Exception):
+    """The assistant a run was built from is no longer its current version (another process
+    changed or deleted it): build the run again from a fresh read."""
+
+
 @dataclass
 class RunFinish:
     """What a finished run leaves behind."""
@@ -323,6 +328,12 @@ class Storage(abc.ABC):
         """The assistant (its current version), or None."""
 
     @abc.abstractmethod
+    async def assistant_for_run(self, assistant_id: str) -> Assistant | None:
+        """The assistant to build a run from, or None: as `get_assistant`, but where other
+        processes share the database it may be a version they have replaced since, which
+        `create_run(assistant=...)` then refuses (AssistantChanged)."""
+
+    @abc.abstractmethod
     async def search_assistants(
         self,
         *,
@@ -468,11 +479,16 @@ class Storage(abc.ABC):
         claim: bool,
         reject_if_busy: bool = False,
         thread_metadata: dict[str, Any] | None = None,
+        assistant: Assistant | None = None,
     ) -> bool:
         """Insert `run` (creating `thread` first when given, with `default_ttl` unless it is
         temporary) in one transaction; the thread becomes busy and `thread_metadata` is merged
         into its metadata. NotFound if `thread` is None and the thread does not exist,
         Conflict if `thread` is given and exists.
+
+        `assistant` is the one the run was built from (by `assistant_for_run`). Where other
+        processes share the database, the run is inserted only if that is still the
+        assistant's current version; else nothing is written and AssistantChanged is raised.
 
         With `reject_if_busy`, raise Conflict (the reference's 409) if the thread has a pending or
         running run. With `claim`, the run is marked running at once if its thread has no other

@@ -76,7 +76,7 @@ class PostgresStorage(
         self.bus_channel = ""
         self.min_size, self.max_size = min_size, max_size
         self._pool = None
-        self._assistant_cache = {}  # never filled: other processes write the database too
+        self._assistant_cache = {}  # for runs, checked as they are inserted (other writers)
 
     def peers(self) -> Peers:
         return Peers(database_url=self.url, channel=self.bus_channel)

@@ -60,8 +60,8 @@ class SqliteStorage(
         self, path: str, *, store: StoreOptions | None = None, shared: bool = False
     ) -> None:
         self.path = path
-        # several processes on this file (`--workers N`): heartbeats, no assistant cache, and
-        # a bus of Unix sockets in `<file>.bus/` (or, for a deep path, in the temp directory)
+        # several processes on this file (`--workers N`): heartbeats, a checked assistant cache,
+        # and a bus of Unix sockets in `<file>.bus/` (for a deep path, in the temp directory)
         self.shared = shared and path != ":memory:"
         self.durable = path != ":memory:"
         self.worker_id = uuid.uuid4().hex

@@ -249,9 +249,11 @@ async def _set_latest(db: Db, assistant_id: str, version: int) -> Assistant:
 class AssistantTables(Flows):
     """The assistant methods of `Storage`, on any backend.
 
-    Every run reads its assistant: a process that is its database's only writer keeps them in
-    memory. Exact because every write below drops the entry it changes (after the write, so a
-    read in flight cannot re-cache the old row); not used when processes share the database.
+    Every run reads its assistant, so they are kept in memory. For a process that is its
+    database's only writer the copy is exact: every write below drops the entry it changes
+    (after the write, so a read in flight cannot re-cache the old row). Where processes share
+    the database, only runs use the copy (`assistant_for_run`), and the run's insert checks in
+    the same statement that the copy is still current (tables/runs.py, `_ASSISTANT_CURRENT`).
     """
 
     shared: bool
@@ -274,11 +276,16 @@ class AssistantTables(Flows):
         return result
 
     async def get_assistant(self, assistant_id: str) -> Assistant | None:
+        if self.shared:
+            return await self._read(_current, assistant_id)
+        return await self.assistant_for_run(assistant_id)
+
+    async def assistant_for_run(self, assistant_id: str) -> Assistant | None:
         cached = self._assistant_cache.get(assistant_id)
         if cached is not None:
             return cached
         found = await self._read(_current, assistant_id)
-        if found is not None and not self.shared:
+        if found is not None:
             self._assistant_cache[assistant_id] = found
         return found
 

@@ -13,8 +13,8 @@ import time
 from datetime import datetime
 from typing import Any
 
-from graphport.models import Run, Thread, iso
-from graphport.storage.base import QueueEntry, RunFinish, thread_expiry
+from graphport.models import Assistant, Run, Thread, iso
+from graphport.storage.base import AssistantChanged, QueueEntry, RunFinish, thread_expiry
 from graphport.storage.db import Codec, Db
 from graphport.storage.run_rules import check_run_thread, due_of, starts_claimed
 from graphport.storage.tables.flows import Flows
@@ -84,6 +84,12 @@ async def _insert_thread(db: Db, row: tuple[Any, ...]) -> bool:
     return bool(inserted)
 
 
+_ASSISTANT_CURRENT = (
+    "WHERE EXISTS (SELECT 1 FROM assistants"
+    " WHERE assistant_id = ? AND version = ? AND updated_at = ?)"
+)
+
+
 async def _create(db: Db, run: Run, rows: tuple[Any, Any], options: dict[str, Any]) -> bool:
     run_row, thread_row = rows
     thread_id, due = run["thread_id"], due_of(run)
@@ -98,12 +104,17 @@ async def _create(db: Db, run: Run, rows: tuple[Any, Any], options: dict[str, An
         busy = await thread_busy(db, thread_id)
     claimed = starts_claimed(busy=busy, reject_if_busy=options["reject_if_busy"],
                              claim=options["claim"], due=due, now=time.time())  # fmt: skip
-    await db.execute(  # pending, or running as the first attempt of this process
-        f"INSERT INTO runs ({RUN_COLUMNS}, due, attempt, worker_id)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (*run_row[:3], "running" if claimed else run["status"], *run_row[3:], due,
-         1 if claimed else 0, options["worker_id"] if claimed else None),
-    )  # fmt: skip
+    values = (*run_row[:3], "running" if claimed else run["status"], *run_row[3:], due,
+              1 if claimed else 0, options["worker_id"] if claimed else None)  # fmt: skip
+    insert = f"INSERT INTO runs ({RUN_COLUMNS}, due, attempt, worker_id)"
+    marks = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+    assistant = options["assistant"]
+    if assistant is None:
+        await db.execute(f"{insert} VALUES ({marks})", values)  # pending, or claimed: running
+    else:  # a copy that another process may have replaced: checked in the same statement
+        guard = (assistant["assistant_id"], assistant["version"], db.ts(assistant["updated_at"]))
+        if not await db.execute(f"{insert} SELECT {marks} {_ASSISTANT_CURRENT}", values + guard):
+            raise AssistantChanged(assistant["assistant_id"])
     if thread_row is None:  # a new thread is inserted busy already
         patch = options["thread_metadata"] or {}
         await db.execute(
@@ -222,6 +233,8 @@ class RunTables(Flows):
 
     worker_id: str
     default_ttl: dict[str, Any] | None
+    shared: bool
+    _assistant_cache: dict[str, Assistant]
 
     async def create_run(
         self,
@@ -231,6 +244,7 @@ class RunTables(Flows):
         claim: bool,
         reject_if_busy: bool = False,
         thread_metadata: dict[str, Any] | None = None,
+        assistant: Assistant | None = None,
     ) -> bool:
         # encoded here, before the transaction: the run's input is the heaviest part of taking
         # it in, and SQLite's transaction runs on its one connection thread
@@ -240,8 +254,13 @@ class RunTables(Flows):
             None if thread is None else _thread_row(self.codec, thread, patch, self.default_ttl),
         )
         options = {"claim": claim, "reject_if_busy": reject_if_busy, "worker_id": self.worker_id,
-                   "thread_metadata": thread_metadata}  # fmt: skip
-        claimed = await self._flow(_create, run, rows, options)
+                   "thread_metadata": thread_metadata,
+                   "assistant": assistant if self.shared else None}  # fmt: skip
+        try:
+            claimed = await self._flow(_create, run, rows, options)
+        except AssistantChanged:
+            self._assistant_cache.pop(run["assistant_id"], None)
+            raise
         if claimed:
             run["status"] = "running"
         return claimed
