@@ -14,9 +14,11 @@ from graphport.models import Run, Thread, iso, uuid7
 from graphport.storage.base import Capability, RunFinish, Storage
 
 
-def make_thread(thread_id: str | None = None) -> Thread:
+def make_thread(thread_id: str | None = None, *, temporary: bool = False) -> Thread:
+    """A run's new thread; a temporary one is a stateless run's (created with its run in one
+    statement where the backend chains inserts)."""
     now = iso()
-    return {
+    thread: Thread = {
         "thread_id": thread_id or uuid7(),
         "status": "busy",
         "metadata": {"graph_id": "g"},
@@ -26,6 +28,9 @@ def make_thread(thread_id: str | None = None) -> Thread:
         "state_updated_at": now,
         "values": None,
     }
+    if temporary:
+        thread["temporary"] = True
+    return thread
 
 
 def make_run(thread_id: str, *, delay: float = 0.0) -> Run:
@@ -405,22 +410,26 @@ async def test_finish_run_of_a_rolled_back_run_leaves_no_row(storage: Storage) -
     assert got["interrupts"] == {"task": [{"value": "ask"}]} and got["error"] == {"error": "E"}
 
 
-async def test_create_run_on_a_missing_or_taken_thread(storage: Storage) -> None:
+@pytest.mark.parametrize("temporary", [False, True])
+async def test_create_run_on_a_missing_or_taken_thread(storage: Storage, temporary: bool) -> None:
     """A run on a thread that does not exist is NotFound; creating a thread that already
     exists with its run is a Conflict; neither leaves a run row."""
     lost = make_run(uuid7())
     with pytest.raises(errors.NotFound, match=f"Thread with ID {lost['thread_id']} not found"):
         await storage.create_run(lost, None, claim=True)
     assert await storage.get_run_thread(lost["run_id"]) is None
-    thread = make_thread()
-    await storage.create_run(make_run(thread["thread_id"]), thread, claim=False)
+    thread = make_thread(temporary=temporary)
+    first = make_run(thread["thread_id"])
+    assert await storage.create_run(first, thread, claim=True)
+    got = await storage.get_thread(thread["thread_id"])
+    assert got is not None and got["status"] == "busy"
     again = make_run(thread["thread_id"])
     with pytest.raises(errors.Conflict, match=f"Thread with ID {thread['thread_id']} already"):
         await storage.create_run(again, thread, claim=False)
     assert await storage.get_run_thread(again["run_id"]) is None
 
 
-# -------------------------------------------------------------------------------- the assistant of a run
+# ------------------------------------------------------------------ the assistant of a run
 
 
 async def _assistant_copy(storage: Storage) -> Any:
@@ -433,10 +442,14 @@ async def _assistant_copy(storage: Storage) -> Any:
     return copy
 
 
-async def test_a_run_built_from_the_current_assistant_is_inserted(storage: Storage) -> None:
+@pytest.mark.parametrize("temporary", [False, True])
+async def test_a_run_built_from_the_current_assistant_is_inserted(
+    storage: Storage, temporary: bool
+) -> None:
     copy = await _assistant_copy(storage)
     run = {**make_run(uuid7()), "assistant_id": copy["assistant_id"]}
-    claimed = await storage.create_run(run, make_thread(run["thread_id"]), claim=True,
+    thread = make_thread(run["thread_id"], temporary=temporary)
+    claimed = await storage.create_run(run, thread, claim=True,
                                        assistant=copy)  # fmt: skip
     assert claimed
     stored = await storage.get_run(run["thread_id"], run["run_id"])
@@ -444,9 +457,10 @@ async def test_a_run_built_from_the_current_assistant_is_inserted(storage: Stora
 
 
 @pytest.mark.capability(Capability.SEVERAL_PROCESSES)
+@pytest.mark.parametrize("temporary", [False, True])
 @pytest.mark.parametrize("change", ["update", "set_latest", "delete"])
 async def test_a_run_built_from_a_replaced_assistant_writes_nothing(
-    storage: Storage, change: str
+    storage: Storage, change: str, temporary: bool
 ) -> None:
     """Another process may have changed the assistant since the copy was read: the insert
     checks in its own statement that the copy is current, and refuses it (with the thread it
@@ -465,8 +479,8 @@ async def test_a_run_built_from_a_replaced_assistant_writes_nothing(
         await storage.delete_assistant(assistant_id)
     run = {**make_run(uuid7()), "assistant_id": assistant_id}
     with pytest.raises(AssistantChanged):
-        await storage.create_run(run, make_thread(run["thread_id"]), claim=True,
-                                 assistant=current)  # fmt: skip
+        thread = make_thread(run["thread_id"], temporary=temporary)
+        await storage.create_run(run, thread, claim=True, assistant=current)
     assert await storage.get_thread(run["thread_id"]) is None
     assert await storage.get_run(run["thread_id"], run["run_id"]) is None
     fresh = await storage.assistant_for_run(assistant_id)

@@ -62,6 +62,9 @@ class Db(Codec, Protocol):
     for_update: str
     # the same, for a thread's row: its runs get inserted beside it (see postgres/connection.py)
     for_no_key_update: str
+    # a statement may insert in a CTE the row its main insert references (PostgreSQL): a
+    # stateless run and its thread are then one statement, atomic without BEGIN and COMMIT
+    chains_inserts: bool
 
     async def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
         """Run one statement; the number of rows it changed."""

@@ -25,6 +25,7 @@ class PostgresDb:
     where = POSTGRES
     for_update = " FOR UPDATE"
     for_no_key_update = " FOR NO KEY UPDATE"
+    chains_inserts = True
 
     def __init__(self, cursor: AsyncCursor[Row]) -> None:
         self.cursor = cursor

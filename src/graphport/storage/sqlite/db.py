@@ -21,6 +21,7 @@ class SqliteDb:
     where = SQLITE
     for_update = ""  # BEGIN IMMEDIATE holds the database for the whole transaction
     for_no_key_update = ""
+    chains_inserts = False  # no INSERT in a CTE; and a transaction costs no round trip here
 
     def __init__(self, conn: sqlite3.Connection, *, in_file: bool) -> None:
         self.conn = conn

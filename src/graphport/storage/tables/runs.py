@@ -90,9 +90,44 @@ _ASSISTANT_CURRENT = (
 )
 
 
+_RUN_INSERT = f"INSERT INTO runs ({RUN_COLUMNS}, due, attempt, worker_id)"
+_RUN_MARKS = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+# The thread's row with the types of its columns spelled out: in a SELECT list PostgreSQL
+# cannot infer them from the target table, as it does for VALUES.
+_TYPED_THREAD = (
+    "INSERT INTO threads (thread_id, status, metadata, config, temporary,"
+    " created_at, updated_at, state_updated_at, ttl, expires_at)"
+    " SELECT ?::text, ?::text, ?::jsonb, ?::jsonb, ?::boolean, ?::timestamptz, ?::timestamptz,"
+    " ?::timestamptz, ?::jsonb, ?::double precision"
+)
+
+
+def in_one_statement(codec: Any, thread_row: tuple[Any, ...] | None) -> bool:
+    """Whether a run is created by one statement, atomic without a transaction: a run that
+    brings its temporary thread (a stateless run), on a backend that chains inserts."""
+    return bool(thread_row is not None and thread_row[4] and codec.chains_inserts)
+
+
+def _run_values(run: Run, run_row: tuple[Any, ...], due: float, claimed: bool,
+                worker_id: str) -> tuple[Any, ...]:  # fmt: skip
+    """The run's row: pending, or running as the first attempt of this process."""
+    return (*run_row[:3], "running" if claimed else run["status"], *run_row[3:], due,
+            1 if claimed else 0, worker_id if claimed else None)  # fmt: skip
+
+
+def _guard(db: Db, assistant: Assistant | None) -> tuple[str, tuple[Any, ...]]:
+    """The condition that the run's copy of its assistant is current (none without a copy)."""
+    if assistant is None:
+        return "", ()
+    stamp = db.ts(assistant["updated_at"])
+    return f" {_ASSISTANT_CURRENT}", (assistant["assistant_id"], assistant["version"], stamp)
+
+
 async def _create(db: Db, run: Run, rows: tuple[Any, Any], options: dict[str, Any]) -> bool:
     run_row, thread_row = rows
     thread_id, due = run["thread_id"], due_of(run)
+    if in_one_statement(db, thread_row):
+        return await _create_with_thread(db, run, rows, options)
     metadata: dict[str, Any] | None = None
     if thread_row is not None:
         inserted = await _insert_thread(db, thread_row)
@@ -104,17 +139,12 @@ async def _create(db: Db, run: Run, rows: tuple[Any, Any], options: dict[str, An
         busy = await thread_busy(db, thread_id)
     claimed = starts_claimed(busy=busy, reject_if_busy=options["reject_if_busy"],
                              claim=options["claim"], due=due, now=time.time())  # fmt: skip
-    values = (*run_row[:3], "running" if claimed else run["status"], *run_row[3:], due,
-              1 if claimed else 0, options["worker_id"] if claimed else None)  # fmt: skip
-    insert = f"INSERT INTO runs ({RUN_COLUMNS}, due, attempt, worker_id)"
-    marks = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
-    assistant = options["assistant"]
-    if assistant is None:
-        await db.execute(f"{insert} VALUES ({marks})", values)  # pending, or claimed: running
-    else:  # a copy that another process may have replaced: checked in the same statement
-        guard = (assistant["assistant_id"], assistant["version"], db.ts(assistant["updated_at"]))
-        if not await db.execute(f"{insert} SELECT {marks} {_ASSISTANT_CURRENT}", values + guard):
-            raise AssistantChanged(assistant["assistant_id"])
+    values = _run_values(run, run_row, due, claimed, options["worker_id"])
+    guard, guard_args = _guard(db, options["assistant"])
+    if not guard:
+        await db.execute(f"{_RUN_INSERT} VALUES ({_RUN_MARKS})", values)
+    elif not await db.execute(f"{_RUN_INSERT} SELECT {_RUN_MARKS}{guard}", values + guard_args):
+        raise AssistantChanged(run["assistant_id"])  # replaced by another process
     if thread_row is None:  # a new thread is inserted busy already
         patch = options["thread_metadata"] or {}
         await db.execute(
@@ -122,6 +152,29 @@ async def _create(db: Db, run: Run, rows: tuple[Any, Any], options: dict[str, An
             (db.ts(run["updated_at"]), db.json(merge_patch(metadata, patch)), thread_id),
         )
     return claimed
+
+
+async def _create_with_thread(
+    db: Db, run: Run, rows: tuple[Any, Any], options: dict[str, Any]
+) -> bool:
+    """The run and its temporary thread in one statement: the thread's insert is a CTE (with
+    the assistant's check, so that both or neither are written), the run's selects from it."""
+    run_row, thread_row = rows
+    thread_id, due = run["thread_id"], due_of(run)
+    claimed = starts_claimed(busy=False, reject_if_busy=False, claim=options["claim"], due=due,
+                             now=time.time())  # fmt: skip
+    guard, guard_args = _guard(db, options["assistant"])
+    sql = (
+        f"WITH thread AS ({_TYPED_THREAD}{guard}"
+        " ON CONFLICT (thread_id) DO NOTHING RETURNING thread_id)"
+        f" {_RUN_INSERT} SELECT {_RUN_MARKS} FROM thread"
+    )
+    values = _run_values(run, run_row, due, claimed, options["worker_id"])
+    if await db.execute(sql, (*thread_row, *guard_args, *values)):
+        return claimed
+    taken = await db.one("SELECT 1 FROM threads WHERE thread_id = ?", (thread_id,))
+    check_run_thread(thread_id, creating=True, exists=taken is not None)
+    raise AssistantChanged(run["assistant_id"])
 
 
 async def _outbox(db: Db, f: RunFinish, stamp: str, worker_id: str) -> None:
@@ -256,8 +309,9 @@ class RunTables(Flows):
         options = {"claim": claim, "reject_if_busy": reject_if_busy, "worker_id": self.worker_id,
                    "thread_metadata": thread_metadata,
                    "assistant": assistant if self.shared else None}  # fmt: skip
+        run_in = self._read if in_one_statement(self.codec, rows[1]) else self._flow
         try:
-            claimed = await self._flow(_create, run, rows, options)
+            claimed = await run_in(_create, run, rows, options)
         except AssistantChanged:
             self._assistant_cache.pop(run["assistant_id"], None)
             raise
