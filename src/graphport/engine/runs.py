@@ -21,8 +21,6 @@ from graphport.models import TERMINAL_RUN_STATUSES, Assistant, Run, Thread, iso,
 from graphport.storage import Storage
 from graphport.storage.base import AssistantChanged, QueueEntry
 
-# A join of a run nobody knows: the reference answers 200 with this body (the SDK's reconnect
-# path depends on the shape).
 MULTITASK_STRATEGIES = ("reject", "interrupt", "rollback", "enqueue")
 NO_RUNS_TO_CANCEL = (
     "No matching runs to cancel. Please verify the thread ID and run IDs are correct, and the "
@@ -30,6 +28,8 @@ NO_RUNS_TO_CANCEL = (
 )
 # a run is built from a copy of its assistant; where another process replaced it, again
 _ASSISTANT_RETRIES = 3
+# A join of a run nobody knows: the reference answers 200 with this body (the SDK's reconnect
+# path depends on the shape).
 RUN_NOT_FOUND_BODY = b'{"__error__":{"error":"HTTPException","message":"404: Run not found"}}'
 
 
@@ -100,15 +100,6 @@ class RunEngine:
                 f"Invalid assistant: '{assistant_id}'. Must be either:\n"
                 f"- A valid assistant UUID, or\n- One of the registered graphs: {graphs}"
             ) from None
-
-    async def get_assistant(self, assistant_id: str) -> Assistant:
-        """The assistant with this (parsed) id; 404 in the reference's words if unknown.
-        Always read from storage: assistants, the default ones too, change (PATCH, latest,
-        DELETE), possibly from another process."""
-        assistant = await self.storage.get_assistant(assistant_id)
-        if assistant is None:
-            raise errors.NotFound("Thread or assistant not found.")
-        return assistant
 
     # -- runs --------------------------------------------------------------------------------
 

@@ -126,8 +126,6 @@ def _guard(db: Db, assistant: Assistant | None) -> tuple[str, tuple[Any, ...]]:
 async def _create(db: Db, run: Run, rows: tuple[Any, Any], options: dict[str, Any]) -> bool:
     run_row, thread_row = rows
     thread_id, due = run["thread_id"], due_of(run)
-    if in_one_statement(db, thread_row):
-        return await _create_with_thread(db, run, rows, options)
     metadata: dict[str, Any] | None = None
     if thread_row is not None:
         inserted = await _insert_thread(db, thread_row)
@@ -309,9 +307,10 @@ class RunTables(Flows):
         options = {"claim": claim, "reject_if_busy": reject_if_busy, "worker_id": self.worker_id,
                    "thread_metadata": thread_metadata,
                    "assistant": assistant if self.shared else None}  # fmt: skip
-        run_in = self._read if in_one_statement(self.codec, rows[1]) else self._flow
+        one_statement = in_one_statement(self.codec, rows[1])  # atomic alone: no transaction
+        run_in, flow = (self._read, _create_with_thread) if one_statement else (self._flow, _create)
         try:
-            claimed = await run_in(_create, run, rows, options)
+            claimed = await run_in(flow, run, rows, options)
         except AssistantChanged:
             self._assistant_cache.pop(run["assistant_id"], None)
             raise
