@@ -180,8 +180,9 @@ def _serve_one(settings: Settings, options: dict[str, Any]) -> None:
 
 
 def _serve_many(settings: Settings, options: dict[str, Any]) -> None:
-    """uvicorn's supervisor: N processes on one socket, a dead one replaced, SIGTERM passed on.
-    Each builds its settings again from the environment, so the options go there."""
+    """uvicorn's supervisor: N processes on one port (a socket each: listening.py), a dead one
+    replaced, SIGTERM passed on. Each builds its settings again from the environment, so the
+    options go there."""
     os.environ.update(
         GRAPHPORT_CONFIG=str(settings.config_path),
         GRAPHPORT_HOST=settings.host,
@@ -238,10 +239,12 @@ def _supervise(settings: Settings, options: dict[str, Any]) -> None:
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
+    from graphport.listening import supervisor_socket
+
     config = uvicorn.Config(
         "graphport.cli:app_from_env", factory=True, workers=settings.workers, **options
     )
-    sock = config.bind_socket()
+    sock = supervisor_socket(config.bind_socket())  # one socket per worker (listening.py)
     logging.getLogger("graphport").info(
         "serving on %s (%d processes)", settings.base_url, settings.workers
     )

@@ -19,6 +19,7 @@ import psycopg
 import pytest
 from langgraph_sdk import get_client
 
+from graphport.listening import SPREADS_CONNECTIONS
 from tests.cluster.conftest import CLUSTER_CONFIG, FAST
 from tests.conftest import (
     create_postgres_database,
@@ -60,6 +61,15 @@ def _two_live(database: str) -> set[int] | None:
     return pids if len(pids) == 2 else None
 
 
+def _listening_sockets(port: int) -> int:
+    """How many TCP sockets listen on `port` (Linux's /proc/net/tcp: state 0A is LISTEN)."""
+    count = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        count += state == "0A" and int(local.split(":")[1], 16) == port
+    return count
+
+
 def test_workers_share_the_port_and_replace_a_killed_one(database: str, tmp_path: Path) -> None:
     port = free_port()
     log = (tmp_path / "serve.log").open("wb")
@@ -79,6 +89,8 @@ def test_workers_share_the_port_and_replace_a_killed_one(database: str, tmp_path
             lambda: _two_live(database), what="two live processes", describe=serve_log
         )
         wait_until(lambda: httpx.get(url + "/ok").status_code == 200, ignore=(httpx.HTTPError,))
+        if SPREADS_CONNECTIONS:  # each process accepts on a socket of its own (listening.py)
+            assert _listening_sockets(port) == 2
 
         async def scenario() -> None:
             client = get_client(url=url)
@@ -101,6 +113,8 @@ def test_workers_share_the_port_and_replace_a_killed_one(database: str, tmp_path
             what="a replacement process",
             describe=serve_log,
         )
+        if SPREADS_CONNECTIONS:  # the killed process's socket is gone, its replacement's open
+            wait_until(lambda: _listening_sockets(port) == 2, what="the replacement's socket")
     finally:
         stop_process(proc, grace=30)
         log.close()
