@@ -16,8 +16,10 @@ is only its dialect: it opens the transaction, runs the statements and spells va
 
 SQLite runs a flow on its connection thread, where each statement completes at once: the flow's
 coroutine never suspends, so `run_now` drives it to its end without an event loop, inside the
-group-commit transaction of that thread. PostgreSQL awaits each statement on a pooled connection
-inside `conn.transaction()`. Rows are tuples, in the order of the statement's columns.
+group-commit transaction of that thread. PostgreSQL runs a flow on a pooled connection inside
+`conn.transaction()`, in pipeline mode: it waits for a statement's answer only where the flow
+reads it (`one`, `all`, `count`), not at each `execute`. Rows are tuples, in the order of the
+statement's columns.
 """
 
 from __future__ import annotations
@@ -66,8 +68,15 @@ class Db(Codec, Protocol):
     # stateless run and its thread are then one statement, atomic without BEGIN and COMMIT
     chains_inserts: bool
 
-    async def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
-        """Run one statement; the number of rows it changed."""
+    async def execute(self, sql: str, args: Sequence[Any] = ()) -> None:
+        """Run one statement, without waiting for it where the backend need not: PostgreSQL
+        sends it at once and reads its answer with the next statement whose rows the flow
+        reads (`one`, `all`, `count`) or at the commit, so statements in a row cost one round
+        trip. An error it raises surfaces there, still inside the flow."""
+        ...
+
+    async def count(self, sql: str, args: Sequence[Any] = ()) -> int:
+        """Run one statement and wait for the number of rows it changed."""
         ...
 
     async def one(self, sql: str, args: Sequence[Any] = ()) -> Row | None: ...

@@ -1,8 +1,8 @@
 """The base of the PostgreSQL mixins: one connection pool, transactions, error translation.
 
 Every operation is one transaction on a connection of the pool (opened in autocommit mode, as
-langgraph's savers need, so `transaction()` is what makes a block atomic), run through one
-cursor whose JSON loader undoes `rows.dumps`' escaping. Driver exceptions never leave this
+langgraph's savers need, so an explicit BEGIN ... COMMIT is what makes a flow atomic, sent in
+one pipeline: `_flow`), run through one cursor whose JSON loader undoes `rows.dumps`' escaping. Driver exceptions never leave this
 package: `wrap_errors()` turns them into `errors.*`, keeping the cause.
 
 Locking rule, shared by every mixin: a transaction that reads or changes the runs of a thread
@@ -22,6 +22,7 @@ import psycopg
 from psycopg import AsyncConnection, AsyncCursor
 from psycopg import errors as pg_errors
 from psycopg.adapt import Buffer, Loader
+from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow, tuple_row
 from psycopg_pool import AsyncConnectionPool
 
@@ -76,8 +77,7 @@ class PostgresBase(Flows):
         assert self._pool is not None, "storage is not open"
         with wrap_errors():
             async with self._pool.connection() as conn:
-                cur: Any = conn.cursor(row_factory=tuple_row) if tuples else conn.cursor()
-                cur.adapters.register_loader("jsonb", _JsonLoader)
+                cur = _cursor(conn, tuples=tuples)
                 if not atomic:
                     yield cur
                     return
@@ -93,9 +93,41 @@ class PostgresBase(Flows):
                 await conn.execute("SELECT 1")
 
     async def _flow(self, flow: Flow[T], *args: Any) -> T:
-        async with self._transaction(tuples=True) as tx:
-            return await flow(PostgresDb(tx), *args)  # type: ignore[arg-type]
+        # One pipeline (psycopg's pipeline mode) from BEGIN to COMMIT: every statement is sent
+        # at once, and the flow waits for answers only where it reads them (`one`, `all`,
+        # `count`) and after the COMMIT, so a flow that reads nothing is one round trip. The
+        # statements still run in order, each with a snapshot taken when it starts: the locking
+        # rule above holds. BEGIN and COMMIT are sent as statements because psycopg's
+        # `transaction()` waits after each of them.
+        assert self._pool is not None, "storage is not open"
+        with wrap_errors():
+            async with self._pool.connection() as conn:
+                cur: Any = _cursor(conn, tuples=True)
+                try:
+                    async with conn.pipeline() as pipeline:
+                        await cur.execute("BEGIN")
+                        result = await flow(PostgresDb(cur, pipeline), *args)
+                        await cur.execute("COMMIT")
+                except BaseException:
+                    await _roll_back(conn)
+                    raise
+                return result
 
     async def _read(self, flow: Flow[T], *args: Any) -> T:
         async with self._transaction(atomic=False, tuples=True) as tx:
             return await flow(PostgresDb(tx), *args)  # type: ignore[arg-type]
+
+
+def _cursor(conn: Conn, *, tuples: bool) -> Any:
+    """A cursor whose rows are tuples (a `PostgresDb`'s) or dicts, with graphport's JSON loader."""
+    cur: Any = conn.cursor(row_factory=tuple_row) if tuples else conn.cursor()
+    cur.adapters.register_loader("jsonb", _JsonLoader)
+    return cur
+
+
+async def _roll_back(conn: Conn) -> None:
+    """End the transaction a failed flow left open (the pool would too, with a warning); a
+    connection still busy with a statement (a cancelled flow) is the pool's to discard."""
+    if conn.info.transaction_status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
+        with contextlib.suppress(psycopg.Error):
+            await conn.rollback()

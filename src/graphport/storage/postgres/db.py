@@ -6,7 +6,7 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
-from psycopg import AsyncCursor
+from psycopg import AsyncCursor, AsyncPipeline
 
 from graphport.storage.db import Row
 from graphport.storage.postgres.dialect import POSTGRES
@@ -27,11 +27,17 @@ class PostgresDb:
     for_no_key_update = " FOR NO KEY UPDATE"
     chains_inserts = True
 
-    def __init__(self, cursor: AsyncCursor[Row]) -> None:
+    def __init__(self, cursor: AsyncCursor[Row], pipeline: AsyncPipeline | None = None) -> None:
         self.cursor = cursor
+        self.pipeline = pipeline  # a transaction's statements are pipelined (connection.py)
 
-    async def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
+    async def execute(self, sql: str, args: Sequence[Any] = ()) -> None:
+        await self.cursor.execute(spelled(sql), args)
+
+    async def count(self, sql: str, args: Sequence[Any] = ()) -> int:
         cur = await self.cursor.execute(spelled(sql), args)
+        if self.pipeline is not None:
+            await self.pipeline.sync()  # the count is known once its answer is read
         return cur.rowcount
 
     async def one(self, sql: str, args: Sequence[Any] = ()) -> Row | None:

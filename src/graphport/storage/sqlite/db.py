@@ -28,7 +28,10 @@ class SqliteDb:
         self.in_file = in_file  # else the checkpoints are in an InMemorySaver
         self.cleared: list[str] = []  # threads whose InMemorySaver checkpoints go after commit
 
-    async def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
+    async def execute(self, sql: str, args: Sequence[Any] = ()) -> None:
+        self.conn.execute(sql, args)
+
+    async def count(self, sql: str, args: Sequence[Any] = ()) -> int:
         return self.conn.execute(sql, args).rowcount
 
     async def one(self, sql: str, args: Sequence[Any] = ()) -> Row | None:

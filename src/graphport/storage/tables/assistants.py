@@ -71,7 +71,7 @@ async def _current(db: Db, assistant_id: str, *, lock: bool = False) -> Assistan
 
 async def _insert(db: Db, a: Assistant) -> bool:
     """Insert the assistant and its version row; False if the id is taken."""
-    inserted = await db.execute(
+    inserted = await db.count(
         f"INSERT INTO assistants ({_COLUMNS}, name_lower, graph_id_lower)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (assistant_id) DO NOTHING",
         (
@@ -200,7 +200,7 @@ async def _update(db: Db, assistant_id: str, fields: dict[str, Any]) -> Assistan
 
 async def _delete(db: Db, assistant_id: str) -> bool:
     await db.execute("DELETE FROM assistant_versions WHERE assistant_id = ?", (assistant_id,))
-    return await db.execute("DELETE FROM assistants WHERE assistant_id = ?", (assistant_id,)) > 0
+    return await db.count("DELETE FROM assistants WHERE assistant_id = ?", (assistant_id,)) > 0
 
 
 async def _versions(

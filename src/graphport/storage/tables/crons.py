@@ -148,7 +148,7 @@ async def _update(db: Db, cron_id: str, changes: dict[str, Any]) -> Cron | None:
 
 
 async def _delete(db: Db, cron_id: str) -> bool:
-    return await db.execute("DELETE FROM crons WHERE cron_id = ?", (cron_id,)) > 0
+    return await db.count("DELETE FROM crons WHERE cron_id = ?", (cron_id,)) > 0
 
 
 async def _due(db: Db, now: float) -> tuple[list[Cron], float | None]:

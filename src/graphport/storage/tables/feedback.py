@@ -22,7 +22,7 @@ async def _secret(db: Db) -> bytes:
 
 
 async def _add(db: Db, f: dict[str, Any]) -> None:
-    added = await db.execute(
+    added = await db.count(
         "INSERT INTO feedback (feedback_id, run_id, key, score, value, comment, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (

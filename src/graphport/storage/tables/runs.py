@@ -35,6 +35,14 @@ async def _locked_metadata(db: Db, thread_id: str) -> dict[str, Any] | None:
     return None if row is None else db.from_json(row[0])
 
 
+async def _lock_thread(db: Db, thread_id: str) -> None:
+    """Lock a thread's row (the rule above) without waiting to read it: the statements after
+    it still run once the lock is held, and PostgreSQL sends them along (`Db.execute`)."""
+    await db.execute(
+        f"SELECT 1 FROM threads WHERE thread_id = ?{db.for_no_key_update}", (thread_id,)
+    )
+
+
 def _thread_row(
     codec: Codec, thread: Thread, patch: dict[str, Any], default_ttl: dict[str, Any] | None
 ) -> tuple[Any, ...]:
@@ -73,7 +81,7 @@ def _run_row(codec: Codec, run: Run) -> tuple[Any, ...]:
 async def _insert_thread(db: Db, row: tuple[Any, ...]) -> bool:
     """Insert a run's new thread; False if the id is taken. A new row is invisible to others
     until commit: it is as good as locked."""
-    inserted = await db.execute(
+    inserted = await db.count(
         "INSERT INTO threads (thread_id, status, metadata, config, temporary,"
         " created_at, updated_at, state_updated_at, ttl, expires_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (thread_id) DO NOTHING",
@@ -141,7 +149,7 @@ async def _create(db: Db, run: Run, rows: tuple[Any, Any], options: dict[str, An
     guard, guard_args = _guard(db, options["assistant"])
     if not guard:
         await db.execute(f"{_RUN_INSERT} VALUES ({_RUN_MARKS})", values)
-    elif not await db.execute(f"{_RUN_INSERT} SELECT {_RUN_MARKS}{guard}", values + guard_args):
+    elif not await db.count(f"{_RUN_INSERT} SELECT {_RUN_MARKS}{guard}", values + guard_args):
         raise AssistantChanged(run["assistant_id"])  # replaced by another process
     if thread_row is None:  # a new thread is inserted busy already
         patch = options["thread_metadata"] or {}
@@ -168,7 +176,7 @@ async def _create_with_thread(
         f" {_RUN_INSERT} SELECT {_RUN_MARKS} FROM thread"
     )
     values = _run_values(run, run_row, due, claimed, options["worker_id"])
-    if await db.execute(sql, (*thread_row, *guard_args, *values)):
+    if await db.count(sql, (*thread_row, *guard_args, *values)):
         return claimed
     taken = await db.one("SELECT 1 FROM threads WHERE thread_id = ?", (thread_id,))
     check_run_thread(thread_id, creating=True, exists=taken is not None)
@@ -200,7 +208,7 @@ async def _finish(db: Db, f: RunFinish, worker_id: str) -> None:
         await db.execute("DELETE FROM threads WHERE thread_id = ?", (f.thread_id,))
         await _outbox(db, f, stamp, worker_id)
         return
-    await _locked_metadata(db, f.thread_id)
+    await _lock_thread(db, f.thread_id)
     if f.delete_run:
         await db.execute("DELETE FROM runs WHERE run_id = ?", (f.run_id,))
     else:
@@ -239,7 +247,7 @@ async def _cancel_pending(db: Db, run_id: str, delete: bool, result: bytes) -> b
     if row is None:
         return False
     thread_id = row[0]
-    await _locked_metadata(db, thread_id)
+    await _lock_thread(db, thread_id)
     # checked again under the lock: a claim may have started it meanwhile
     if await db.one(pending, (run_id,)) is None:
         return False
@@ -276,7 +284,7 @@ async def _queue(db: Db) -> list[QueueEntry]:
 
 async def _delete(db: Db, thread_id: str, run_id: str) -> bool:
     sql = "DELETE FROM runs WHERE run_id = ? AND thread_id = ?"
-    return await db.execute(sql, (run_id, thread_id)) > 0
+    return await db.count(sql, (run_id, thread_id)) > 0
 
 
 class RunTables(Flows):

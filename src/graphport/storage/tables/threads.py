@@ -35,7 +35,7 @@ async def _get(db: Db, thread_id: str) -> Thread | None:
 async def _create(
     db: Db, t: Thread, if_exists: str, ttl: dict[str, Any] | None, expires: float | None
 ) -> Thread:
-    inserted = await db.execute(
+    inserted = await db.count(
         "INSERT INTO threads (thread_id, status, metadata, config, created_at, updated_at,"
         " state_updated_at, ttl, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (thread_id) DO NOTHING",
@@ -133,7 +133,7 @@ async def _set_state(
 
 async def _delete(db: Db, thread_id: str) -> bool:
     # the thread row first (its runs and crons go by ON DELETE CASCADE): the lock order
-    if not await db.execute("DELETE FROM threads WHERE thread_id = ?", (thread_id,)):
+    if not await db.count("DELETE FROM threads WHERE thread_id = ?", (thread_id,)):
         return False
     await db.delete_checkpoints(thread_id)
     return True

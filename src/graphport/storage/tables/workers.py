@@ -41,7 +41,7 @@ async def _recover(
     # Requeueing a running run cannot break "one running run per thread", so no thread lock is
     # needed; concurrent recoveries serialise on the run rows, and the second one re-checks the
     # condition and finds the run pending (or owned by a live process).
-    requeued = await db.execute(
+    requeued = await db.count(
         "UPDATE runs SET status = 'pending', worker_id = NULL, updated_at = ?"
         f" WHERE {abandoned} AND attempt < ?",
         [stamp, *args, max_attempts],
@@ -68,7 +68,7 @@ async def _live(db: Db, stale_after: float) -> set[str]:
 
 
 async def _release(db: Db, worker_id: str) -> int:
-    released = await db.execute(
+    released = await db.count(
         "UPDATE runs SET status = 'pending', worker_id = NULL,"
         " attempt = CASE WHEN attempt > 0 THEN attempt - 1 ELSE 0 END"
         " WHERE worker_id = ? AND status = 'running'",
