@@ -3,8 +3,10 @@
 Starts one graphport server on a fresh PostgreSQL database whose statements the server logs
 (`ALTER DATABASE ... SET log_statement = 'all'`), runs a few runs to warm up, then `--runs`
 sequential stateless runs and as many runs on one kept thread (S7's case), and counts the
-statements each run sent, by kind, from PostgreSQL's log. Every statement is one round trip
-(psycopg sends each and waits for its answer; BEGIN and COMMIT included). Background work
+statements each run sent, by kind, from PostgreSQL's log, and (with strace installed, the
+server running under it) the round trips: a statement outside a transaction is one, and the
+statements of a transaction are sent in a pipeline that waits only where its flow reads an
+answer (storage/postgres/connection.py). Background work
 (heartbeats, claims, the cron scheduler) is counted over an idle stretch of the same length and
 subtracted. Counts are exact, so the machine need not be quiet.
 
@@ -18,6 +20,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -74,19 +77,60 @@ def _statements(log: Path, start: int) -> Counter[str]:
     return counts
 
 
-def _measure(base: str, log: Path, runs: int, path: str, body: dict[str, Any]) -> Counter[str]:
+SENDTO = re.compile(r'^\d+ (\d\d):(\d\d):([\d.]+) sendto\(\d+, "((?:\\x[0-9a-f]{2})*)", \d+, ')
+
+
+def _waits(trace: Path, since: float, until: float) -> int:
+    """Round trips the server's processes made to PostgreSQL between two times of day (in
+    seconds), from strace's record of what they sent: the client waits for an answer after each
+    Sync message of the extended protocol and each simple Query, and at no other point; the
+    messages between two Syncs (a pipeline) share one round trip."""
+    count = 0
+    for line in trace.read_text().splitlines():
+        m = SENDTO.match(line)
+        if m is None:
+            continue
+        when = int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
+        if not since <= when < until:
+            continue
+        data = bytes.fromhex(m.group(4).replace("\\x", ""))
+        at = 0
+        while at + 5 <= len(data):  # type byte, then a length that counts itself
+            kind, size = data[at], int.from_bytes(data[at + 1 : at + 5], "big")
+            count += kind in (0x53, 0x51)  # Sync, Query
+            at += 1 + size
+    return count
+
+
+def _clock() -> float:
+    now = time.time()
+    t = time.localtime(now)
+    return t.tm_hour * 3600 + t.tm_min * 60 + t.tm_sec + now % 1
+
+
+def _measure(
+    base: str, log: Path, trace: Path | None, runs: int, path: str, body: dict[str, Any]
+) -> tuple[Counter[str], float | None]:
+    """(statements by kind, round trips) of `runs` sequential runs, background subtracted."""
     with httpx.Client(base_url=base, timeout=30) as c:
-        start = log.stat().st_size
-        began = time.monotonic()
+        start, began = log.stat().st_size, time.monotonic()
+        busy_from = _clock()
         for _ in range(runs):
             c.post(path, json=body).raise_for_status()
+        busy_to = _clock()
         elapsed = time.monotonic() - began
         time.sleep(1.0)  # the log is written asynchronously
         busy = _statements(log, start)
         start = log.stat().st_size
+        idle_from = _clock()
         time.sleep(elapsed)  # the same stretch, idle: background statements
         idle = _statements(log, start)
-    return busy - idle
+        idle_to = _clock()
+    if trace is None:
+        return busy - idle, None
+    time.sleep(0.5)  # strace writes its record as it goes
+    waits = _waits(trace, busy_from, busy_to) - _waits(trace, idle_from, idle_to)
+    return busy - idle, waits
 
 
 def _table(counts: Counter[str], runs: int) -> list[str]:
@@ -110,12 +154,16 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="graphport-roundtrips-"))
     shutil.copytree(APP, work / "app")
     port = 8400 + os.getpid() % 500
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "graphport"), "serve", "--config",
-         str(work / "app" / "langgraph.json"), "--port", str(port), "--database-url",
-         f"{args.server}/{DATABASE}", "--log-level", "warning"],
-        cwd=work / "app",
-    )  # fmt: skip
+    command = [
+        str(Path(sys.executable).parent / "graphport"), "serve", "--config",
+        str(work / "app" / "langgraph.json"), "--port", str(port), "--database-url",
+        f"{args.server}/{DATABASE}", "--log-level", "warning",
+    ]  # fmt: skip
+    trace = work / "sendto.trace" if shutil.which("strace") else None
+    if trace is not None:  # what the server sends, to count its round trips (`_waits`)
+        command = ["strace", "-f", "-qq", "-tt", "-xx", "-s", "1000000", "-e", "trace=sendto",
+                   "-e", "signal=none", "-o", str(trace), *command]  # fmt: skip
+    server = subprocess.Popen(command, cwd=work / "app", start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     log = Path(args.log)
     try:
@@ -129,11 +177,13 @@ def main() -> None:
         for _ in range(5):  # warm up: prepared statements, pooled connections
             httpx.post(f"{base}/runs/wait", json=TRIVIAL).raise_for_status()
             httpx.post(f"{base}/threads/{thread}/runs/wait", json=TRIVIAL).raise_for_status()
-        stateless = _measure(base, log, args.runs, "/runs/wait", TRIVIAL)
-        kept = _measure(base, log, args.runs, f"/threads/{thread}/runs/wait", TRIVIAL)
+        stateless, stateless_waits = _measure(base, log, trace, args.runs, "/runs/wait", TRIVIAL)
+        kept, kept_waits = _measure(
+            base, log, trace, args.runs, f"/threads/{thread}/runs/wait", TRIVIAL
+        )
     finally:
-        server.terminate()
-        server.wait(30)
+        os.killpg(server.pid, signal.SIGTERM)  # graphport too, not only strace
+        server.wait(60)
         shutil.rmtree(work, ignore_errors=True)
         _psql(admin, f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
     result = {
@@ -141,11 +191,15 @@ def main() -> None:
         "runs": args.runs,
         "stateless": {k: v / args.runs for k, v in stateless.items()},
         "thread_keep": {k: v / args.runs for k, v in kept.items()},
+        "round_trips": None
+        if stateless_waits is None or kept_waits is None
+        else {"stateless": stateless_waits / args.runs, "thread_keep": kept_waits / args.runs},
     }
+    trips = result["round_trips"]
     md = [
         f"# PostgreSQL statements per run ({result['when']}, {args.runs} sequential runs each)",
         "",
-        "Every statement is one round trip. `POST /runs/wait` (stateless):",
+        "Statements by kind, from PostgreSQL's statement log. `POST /runs/wait` (stateless):",
         "",
         "| kind | per run |",
         "|---|---|",
@@ -156,6 +210,14 @@ def main() -> None:
         "| kind | per run |",
         "|---|---|",
         *_table(kept, args.runs),
+        "",
+        "Round trips per run (the server's Sync and Query messages, counted with strace;"
+        " statements sent together in a pipeline share one):"
+        + (
+            f" stateless {trips['stateless']:.1f}, kept thread {trips['thread_keep']:.1f}."
+            if trips
+            else " not counted (no strace)."
+        ),
         "",
     ]
     Path(f"{args.out}.json").write_text(json.dumps(result, indent=2) + "\n")
