@@ -2,8 +2,9 @@
 
 Every operation is one transaction on a connection of the pool (opened in autocommit mode, as
 langgraph's savers need, so an explicit BEGIN ... COMMIT is what makes a flow atomic, sent in
-one pipeline: `_flow`), run through one cursor whose JSON loader undoes `rows.dumps`' escaping. Driver exceptions never leave this
-package: `wrap_errors()` turns them into `errors.*`, keeping the cause.
+one pipeline: `_flow`), run through one cursor whose JSON loader undoes `rows.dumps`' escaping.
+Driver exceptions never leave this package: `wrap_errors()` turns them into `errors.*`, keeping
+the cause.
 
 Locking rule, shared by every mixin: a transaction that reads or changes the runs of a thread
 in a way that matters for "at most one running run per thread" first locks the thread's row
