@@ -77,12 +77,12 @@ def _statements(log: Path, start: int) -> Counter[str]:
     return counts
 
 
-SENDTO = re.compile(r'^\d+ (\d\d):(\d\d):([\d.]+) sendto\(\d+, "((?:\\x[0-9a-f]{2})*)", \d+, ')
+SENDTO = re.compile(r'^\d+\s+([\d.]+) sendto\(\d+, "((?:\\x[0-9a-f]{2})*)", \d+, ')
 
 
 def _waits(trace: Path, since: float, until: float) -> int:
-    """Round trips the server's processes made to PostgreSQL between two times of day (in
-    seconds), from strace's record of what they sent: the client waits for an answer after each
+    """Round trips the server's processes made to PostgreSQL between two times (`time.time()`),
+    from strace's record of what they sent: the client waits for an answer after each
     Sync message of the extended protocol and each simple Query, and at no other point; the
     messages between two Syncs (a pipeline) share one round trip."""
     count = 0
@@ -90,10 +90,9 @@ def _waits(trace: Path, since: float, until: float) -> int:
         m = SENDTO.match(line)
         if m is None:
             continue
-        when = int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
-        if not since <= when < until:
+        if not since <= float(m.group(1)) < until:
             continue
-        data = bytes.fromhex(m.group(4).replace("\\x", ""))
+        data = bytes.fromhex(m.group(2).replace("\\x", ""))
         at = 0
         while at + 5 <= len(data):  # type byte, then a length that counts itself
             kind, size = data[at], int.from_bytes(data[at + 1 : at + 5], "big")
@@ -102,30 +101,24 @@ def _waits(trace: Path, since: float, until: float) -> int:
     return count
 
 
-def _clock() -> float:
-    now = time.time()
-    t = time.localtime(now)
-    return t.tm_hour * 3600 + t.tm_min * 60 + t.tm_sec + now % 1
-
-
 def _measure(
     base: str, log: Path, trace: Path | None, runs: int, path: str, body: dict[str, Any]
 ) -> tuple[Counter[str], float | None]:
     """(statements by kind, round trips) of `runs` sequential runs, background subtracted."""
     with httpx.Client(base_url=base, timeout=30) as c:
         start, began = log.stat().st_size, time.monotonic()
-        busy_from = _clock()
+        busy_from = time.time()
         for _ in range(runs):
             c.post(path, json=body).raise_for_status()
-        busy_to = _clock()
+        busy_to = time.time()
         elapsed = time.monotonic() - began
         time.sleep(1.0)  # the log is written asynchronously
         busy = _statements(log, start)
         start = log.stat().st_size
-        idle_from = _clock()
+        idle_from = time.time()
         time.sleep(elapsed)  # the same stretch, idle: background statements
         idle = _statements(log, start)
-        idle_to = _clock()
+        idle_to = time.time()
     if trace is None:
         return busy - idle, None
     time.sleep(0.5)  # strace writes its record as it goes
@@ -161,7 +154,7 @@ def main() -> None:
     ]  # fmt: skip
     trace = work / "sendto.trace" if shutil.which("strace") else None
     if trace is not None:  # what the server sends, to count its round trips (`_waits`)
-        command = ["strace", "-f", "-qq", "-tt", "-xx", "-s", "1000000", "-e", "trace=sendto",
+        command = ["strace", "-f", "-qq", "-ttt", "-xx", "-s", "1000000", "-e", "trace=sendto",
                    "-e", "signal=none", "-o", str(trace), *command]  # fmt: skip
     server = subprocess.Popen(command, cwd=work / "app", start_new_session=True)
     base = f"http://127.0.0.1:{port}"

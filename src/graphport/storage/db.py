@@ -16,10 +16,10 @@ is only its dialect: it opens the transaction, runs the statements and spells va
 
 SQLite runs a flow on its connection thread, where each statement completes at once: the flow's
 coroutine never suspends, so `run_now` drives it to its end without an event loop, inside the
-group-commit transaction of that thread. PostgreSQL runs a flow on a pooled connection inside
-`conn.transaction()`, in pipeline mode: it waits for a statement's answer only where the flow
-reads it (`one`, `all`, `count`), not at each `execute`. Rows are tuples, in the order of the
-statement's columns.
+group-commit transaction of that thread. PostgreSQL runs a flow on a pooled connection, from
+BEGIN to COMMIT in one pipeline: it waits for a statement's answer only where the flow reads it
+(`one`, `all`, `count`) and after the COMMIT, not at each `execute`. Rows are tuples, in the
+order of the statement's columns.
 """
 
 from __future__ import annotations

@@ -78,7 +78,8 @@ class PostgresBase(Flows):
         assert self._pool is not None, "storage is not open"
         with wrap_errors():
             async with self._pool.connection() as conn:
-                cur = _cursor(conn, tuples=tuples)
+                cur: Any = conn.cursor(row_factory=tuple_row) if tuples else conn.cursor()
+                cur.adapters.register_loader("jsonb", _JsonLoader)
                 if not atomic:
                     yield cur
                     return
@@ -100,30 +101,20 @@ class PostgresBase(Flows):
         # statements still run in order, each with a snapshot taken when it starts: the locking
         # rule above holds. BEGIN and COMMIT are sent as statements because psycopg's
         # `transaction()` waits after each of them.
-        assert self._pool is not None, "storage is not open"
-        with wrap_errors():
-            async with self._pool.connection() as conn:
-                cur: Any = _cursor(conn, tuples=True)
-                try:
-                    async with conn.pipeline() as pipeline:
-                        await cur.execute("BEGIN")
-                        result = await flow(PostgresDb(cur, pipeline), *args)
-                        await cur.execute("COMMIT")
-                except BaseException:
-                    await _roll_back(conn)
-                    raise
-                return result
+        async with self._transaction(atomic=False, tuples=True) as cur:
+            try:
+                async with cur.connection.pipeline() as pipeline:
+                    await cur.execute("BEGIN")
+                    result = await flow(PostgresDb(cur, pipeline), *args)  # type: ignore[arg-type]
+                    await cur.execute("COMMIT")
+            except BaseException:
+                await _roll_back(cur.connection)
+                raise
+            return result
 
     async def _read(self, flow: Flow[T], *args: Any) -> T:
         async with self._transaction(atomic=False, tuples=True) as tx:
             return await flow(PostgresDb(tx), *args)  # type: ignore[arg-type]
-
-
-def _cursor(conn: Conn, *, tuples: bool) -> Any:
-    """A cursor whose rows are tuples (a `PostgresDb`'s) or dicts, with graphport's JSON loader."""
-    cur: Any = conn.cursor(row_factory=tuple_row) if tuples else conn.cursor()
-    cur.adapters.register_loader("jsonb", _JsonLoader)
-    return cur
 
 
 async def _roll_back(conn: Conn) -> None:
