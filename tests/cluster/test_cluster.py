@@ -292,3 +292,40 @@ async def test_a_run_uses_the_assistant_another_process_just_changed(cluster: Cl
     await a.assistants.delete(aid)
     r = httpx.post(cluster.url(1) + "/runs/wait", json={"assistant_id": aid, "input": {}})
     assert (r.status_code, r.json()) == (404, {"detail": "Thread or assistant not found."})
+
+
+async def test_every_waiter_on_another_process_hears_the_end(cluster: Cluster) -> None:
+    """A process tells the others of a run's end only where one waits (storage flags it): a
+    join, a live (not resumable) join stream, a cancel that waits and a delete of an in-flight
+    run, each on the process that does not execute the run, all return."""
+    cluster.start(2)
+    a, b = get_client(url=cluster.url(0)), get_client(url=cluster.url(1))
+
+    async def running(sleep: float) -> tuple[str, str]:
+        thread = await a.threads.create()
+        run = await a.runs.create(thread["thread_id"], "steps", input={"sleep": sleep})
+        for _ in range(200):
+            if await _status(b, thread["thread_id"], run["run_id"]) == "running":
+                break
+            await asyncio.sleep(0.05)
+        return thread["thread_id"], run["run_id"]
+
+    tid, rid = await running(0.5)
+    stream = b.runs.join_stream(tid, rid, stream_mode=["updates"])
+    # both return: the stream ends with the run (its events may have passed before the
+    # executing process heard of the follower: a live join starts "now")
+    joined, _ = await asyncio.gather(b.runs.join(tid, rid), _collect(stream))
+    assert joined["steps"] == TWO_STEPS
+    tid, rid = await running(30)
+    async with httpx.AsyncClient(base_url=cluster.url(1), timeout=30) as http:
+        cancelled = await http.post(f"/threads/{tid}/runs/{rid}/cancel", params={"wait": "1"})
+        assert cancelled.status_code == 200, cancelled.text
+        assert await _status(a, tid, rid) == "interrupted"
+        tid, rid = await running(30)
+        deleted = await http.delete(f"/threads/{tid}/runs/{rid}")
+        assert deleted.status_code == 204, deleted.text
+        assert (await http.get(f"/threads/{tid}/runs/{rid}")).status_code == 404
+
+
+async def _collect(stream) -> list[str]:
+    return [part.event async for part in stream]

@@ -4,7 +4,8 @@ Each process keeps its own waiters, subscribers and resumable logs (MemoryBus); 
 (PostgreSQL LISTEN/NOTIFY, or Redis pub/sub) carries what the others must hear, in order:
 
   w  wake      pending runs may be claimable (a run was left pending, runs were requeued)
-  d  done      a run ended: its result body, for waiters and streams in other processes
+  d  done      a run ended: its result body, sent only where another process waits for it
+               (storage says so: `mark_waited`), follows it or its thread, or keeps its events
   e  event     a live event of a run, sent only while another process follows the run or its
                thread, or when the run is resumable (every process keeps a copy then)
   t  thread    an event of a thread outside any run (a state update), while followed elsewhere
@@ -110,13 +111,18 @@ class ClusterBus(MemoryBus):
         if thread_id in self._followed_threads:
             self._send("t", thread_id, f"{event}|{data.decode()}")
 
-    def done(self, run_id: str, body: bytes) -> None:
+    def done(self, run_id: str, body: bytes, *, waited_elsewhere: bool = True) -> None:
         thread_id = self._run_threads.get(run_id, "")
         super().done(run_id, body)
         self._executing.discard(run_id)
-        self._followed_runs.pop(run_id, None)
-        self._resumable.discard(run_id)
-        self._send("d", run_id, f"{thread_id}|{body.decode()}")
+        followed = self._followed_runs.pop(run_id, None) is not None
+        if run_id in self._resumable:
+            self._resumable.discard(run_id)
+            followed = True  # every process keeps a copy of its events, and ends it
+        # A waiter elsewhere flagged the run in storage atomically with its end, so this
+        # cannot miss one; a follower of the run or its thread sees what it heard of.
+        if waited_elsewhere or followed or thread_id in self._followed_threads:
+            self._send("d", run_id, f"{thread_id}|{body.decode()}")
 
     def subscribe(self, run_id: str, after: int | None = None) -> asyncio.Queue[Event | None]:
         q = super().subscribe(run_id, after)

@@ -62,8 +62,9 @@ class MemoryBus:
             if not waiters:
                 del self._done[run_id]
 
-    def done(self, run_id: str, body: bytes) -> None:
-        """The run has ended: wake its waiters, end its subscribers' streams."""
+    def done(self, run_id: str, body: bytes, *, waited_elsewhere: bool = True) -> None:
+        """The run has ended: wake its waiters, end its subscribers' streams.
+        (`waited_elsewhere`: whether another process waits for it; see ClusterBus.)"""
         for fut in self._done.pop(run_id, ()):
             if not fut.done():
                 fut.set_result(body)

@@ -302,7 +302,7 @@ class RunEngine:
         """The run's result body once it has ended (at once if it already has)."""
         done = self.bus.wait_done(run_id)
         try:
-            found = await self.storage.get_run_result(run_id)
+            found = await self.storage.mark_waited(run_id)
             run = await self.storage.get_run(thread_id, run_id) if found else None
             if run is None or found is None:
                 return RUN_NOT_FOUND_BODY
@@ -351,6 +351,7 @@ class RunEngine:
         """The run and a queue of its events (replayed after `last_event_id` when kept). The
         queue ends at once when the run is missing, or ended with no events left to replay."""
         queue = self.bus.subscribe(run_id, event_seq(last_event_id) if last_event_id else None)
+        await self.storage.mark_waited(run_id)  # its end ends the queue, from any process
         run = await self.storage.get_run(thread_id, run_id)
         if run is None or (run["status"] in TERMINAL_RUN_STATUSES and not self.bus.ended(run_id)):
             self.bus.unsubscribe(run_id, queue)
@@ -364,9 +365,18 @@ class RunEngine:
         run = await self.storage.get_run(thread_id, run_id)
         if run is None or run["status"] in TERMINAL_RUN_STATUSES:
             raise errors.NotFound(NO_RUNS_TO_CANCEL)
-        done = self.bus.wait_done(run_id) if wait else None
-        await self.cancel_run(run, action)
-        return await done if done is not None else None
+        if not wait:
+            await self.cancel_run(run, action)
+            return None
+        done = self.bus.wait_done(run_id)
+        try:
+            found = await self.storage.mark_waited(run_id)  # it may end in another process
+            await self.cancel_run(run, action)
+            if found is not None and found[0] in TERMINAL_RUN_STATUSES:
+                return found[1] if found[1] is not None else await self._thread_fallback(thread_id)
+            return await done
+        finally:
+            self.bus.forget(run_id, done)
 
     async def cancel_matching(
         self,
@@ -409,8 +419,13 @@ class RunEngine:
             raise errors.NotFound()
         if run["status"] not in TERMINAL_RUN_STATUSES:
             done = self.bus.wait_done(run_id)
-            await self.cancel_run(run, "rollback")
-            await done
+            try:
+                found = await self.storage.mark_waited(run_id)  # it may end in another process
+                if found is not None and found[0] not in TERMINAL_RUN_STATUSES:
+                    await self.cancel_run(run, "rollback")
+                    await done
+            finally:
+                self.bus.forget(run_id, done)
         await self.storage.delete_run(thread_id, run_id)
         await self.storage.delete_run_checkpoints(thread_id, run_id)
 

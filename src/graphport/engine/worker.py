@@ -338,9 +338,10 @@ class Worker:
             webhook=webhook,
             delete_run=outcome.rolled_back,
         )
+        waited_elsewhere = True  # unless storage says nobody else waits
         for attempt in range(1, 4):
             try:
-                await self.storage.finish_run(finish)
+                waited_elsewhere = await self.storage.finish_run(finish)
                 break
             except Exception:
                 log.exception("recording the end of run %s failed (attempt %d)", run_id, attempt)
@@ -366,7 +367,7 @@ class Worker:
             self._emit(run_id, "error", outcome.error)
         if outcome.feedback:
             self._emit(run_id, "feedback", outcome.feedback)
-        self.bus.done(run_id, body)
+        self.bus.done(run_id, body, waited_elsewhere=waited_elsewhere)
 
     def _webhook(
         self, run: Run, outcome: Outcome, values: Any, started_at: str

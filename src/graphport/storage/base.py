@@ -520,8 +520,17 @@ class Storage(abc.ABC):
         """Runs of the thread, newest first."""
 
     @abc.abstractmethod
-    async def finish_run(self, finish: RunFinish) -> None:
-        """Record the run's terminal status and its thread's new state (or delete both)."""
+    async def finish_run(self, finish: RunFinish) -> bool:
+        """Record the run's terminal status and its thread's new state (or delete both).
+        Returns whether another process waits for the run's end (`mark_waited`, or a run
+        created pending), which is then sent over the bus; always False where no other process
+        shares the database."""
+
+    @abc.abstractmethod
+    async def mark_waited(self, run_id: str) -> tuple[str, bytes | None] | None:
+        """`get_run_result`, and where processes share the database, an in-flight run is
+        flagged as waited for elsewhere, atomically with its end: the process that ends it
+        tells the others (a waiter that comes later reads the stored end)."""
 
     @abc.abstractmethod
     async def inflight_runs(self, thread_id: str) -> list[Run]:

@@ -64,8 +64,9 @@ class Db(Codec, Protocol):
     for_update: str
     # the same, for a thread's row: its runs get inserted beside it (see postgres/connection.py)
     for_no_key_update: str
-    # a statement may insert in a CTE the row its main insert references (PostgreSQL): a
-    # stateless run and its thread are then one statement, atomic without BEGIN and COMMIT
+    # a statement may change rows in a CTE beside its main change (PostgreSQL): a stateless
+    # run and its thread are then inserted, and deleted, by one statement each, atomic without
+    # BEGIN and COMMIT
     chains_inserts: bool
 
     async def execute(self, sql: str, args: Sequence[Any] = ()) -> None:

@@ -164,6 +164,11 @@ MIGRATIONS = [
         created_at TIMESTAMPTZ NOT NULL DEFAULT now()
     );
     """,
+    # a process other than the one executing the run waits for its end: only then is the end
+    # sent over the bus (storage/tables/runs.py, `mark_waited`)
+    """
+    ALTER TABLE runs ADD COLUMN waited_elsewhere BOOLEAN NOT NULL DEFAULT false;
+    """,
 ]
 
 

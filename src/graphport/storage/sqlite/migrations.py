@@ -164,6 +164,11 @@ MIGRATIONS = [
     ALTER TABLE crons DROP COLUMN end_at;
     CREATE INDEX crons_by_next_run ON crons (next_run_date) WHERE enabled;
     """,
+    # a process other than the one executing the run waits for its end: only then is the end
+    # sent over the bus (storage/tables/runs.py, `mark_waited`)
+    """
+    ALTER TABLE runs ADD COLUMN waited_elsewhere INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 

@@ -98,8 +98,8 @@ _ASSISTANT_CURRENT = (
 )
 
 
-_RUN_INSERT = f"INSERT INTO runs ({RUN_COLUMNS}, due, attempt, worker_id)"
-_RUN_MARKS = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+_RUN_INSERT = f"INSERT INTO runs ({RUN_COLUMNS}, due, attempt, worker_id, waited_elsewhere)"
+_RUN_MARKS = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
 # The thread's row with the types of its columns spelled out: in a SELECT list PostgreSQL
 # cannot infer them from the target table, as it does for VALUES.
 _TYPED_THREAD = (
@@ -117,10 +117,13 @@ def in_one_statement(codec: Any, thread_row: tuple[Any, ...] | None) -> bool:
 
 
 def _run_values(run: Run, run_row: tuple[Any, ...], due: float, claimed: bool,
-                worker_id: str) -> tuple[Any, ...]:  # fmt: skip
-    """The run's row: pending, or running as the first attempt of this process."""
+                options: dict[str, Any]) -> tuple[Any, ...]:  # fmt: skip
+    """The run's row: pending, or running as the first attempt of this process. A run left
+    pending where other processes share the database may be executed by one of them while its
+    creator waits: it is waited for elsewhere (`mark_waited`)."""
     return (*run_row[:3], "running" if claimed else run["status"], *run_row[3:], due,
-            1 if claimed else 0, worker_id if claimed else None)  # fmt: skip
+            1 if claimed else 0, options["worker_id"] if claimed else None,
+            options["shared"] and not claimed)  # fmt: skip
 
 
 def _guard(db: Db, assistant: Assistant | None) -> tuple[str, tuple[Any, ...]]:
@@ -145,7 +148,7 @@ async def _create(db: Db, run: Run, rows: tuple[Any, Any], options: dict[str, An
         busy = await thread_busy(db, thread_id)
     claimed = starts_claimed(busy=busy, reject_if_busy=options["reject_if_busy"],
                              claim=options["claim"], due=due, now=time.time())  # fmt: skip
-    values = _run_values(run, run_row, due, claimed, options["worker_id"])
+    values = _run_values(run, run_row, due, claimed, options)
     guard, guard_args = _guard(db, options["assistant"])
     if not guard:
         await db.execute(f"{_RUN_INSERT} VALUES ({_RUN_MARKS})", values)
@@ -175,7 +178,7 @@ async def _create_with_thread(
         " ON CONFLICT (thread_id) DO NOTHING RETURNING thread_id)"
         f" {_RUN_INSERT} SELECT {_RUN_MARKS} FROM thread"
     )
-    values = _run_values(run, run_row, due, claimed, options["worker_id"])
+    values = _run_values(run, run_row, due, claimed, options)
     if await db.count(sql, (*thread_row, *guard_args, *values)):
         return claimed
     taken = await db.one("SELECT 1 FROM threads WHERE thread_id = ?", (thread_id,))
@@ -201,21 +204,64 @@ async def _outbox(db: Db, f: RunFinish, stamp: str, worker_id: str) -> None:
     )  # fmt: skip
 
 
-async def _finish(db: Db, f: RunFinish, worker_id: str) -> None:
+# A temporary thread and its run in one statement, the thread's row locked first (the rule
+# above), returning whether another process waits for the run: for backends that chain
+# data-modifying statements (PostgreSQL), atomic without BEGIN and COMMIT.
+_DELETE_TEMPORARY = (
+    "WITH locked AS (SELECT thread_id FROM threads WHERE thread_id = ? FOR NO KEY UPDATE),"
+    " run AS (DELETE FROM runs WHERE run_id = ? AND thread_id IN (SELECT thread_id FROM locked)"
+    " RETURNING waited_elsewhere)"
+    " DELETE FROM threads WHERE thread_id IN (SELECT thread_id FROM locked)"
+    " RETURNING (SELECT bool_or(waited_elsewhere) FROM run)"
+)
+
+
+async def _delete_temporary(db: Db, f: RunFinish, shared: bool) -> bool:
+    """Delete a stateless run's thread (its runs go by ON DELETE CASCADE); whether another
+    process waits for the run (only asked where processes share the database)."""
+    if not shared:
+        await db.execute("DELETE FROM threads WHERE thread_id = ?", (f.thread_id,))
+        return False
+    if db.chains_inserts:
+        row = await db.one(_DELETE_TEMPORARY, (f.thread_id, f.run_id))
+        return bool(row and row[0])
+    await _lock_thread(db, f.thread_id)
+    row = await db.one("DELETE FROM runs WHERE run_id = ? RETURNING waited_elsewhere", (f.run_id,))
+    await db.execute("DELETE FROM threads WHERE thread_id = ?", (f.thread_id,))
+    return bool(row and row[0])
+
+
+async def _end_run(db: Db, f: RunFinish, stamp: str, shared: bool) -> bool:
+    """Record the run's end (its thread locked); whether another process waits for it. Only
+    where processes share the database is the answer waited for (PostgreSQL's pipeline)."""
+    args: tuple[Any, ...]
+    if f.delete_run:
+        sql, args = "DELETE FROM runs WHERE run_id = ?", (f.run_id,)
+    else:
+        sql = "UPDATE runs SET status = ?, result = ?, updated_at = ? WHERE run_id = ?"
+        args = (f.status, f.result, db.ts(stamp), f.run_id)
+    if not shared:
+        await db.execute(sql, args)
+        return False
+    row = await db.one(f"{sql} RETURNING waited_elsewhere", args)
+    return bool(row and row[0])
+
+
+def _ends_alone(codec: Any, f: RunFinish, shared: bool) -> bool:
+    """Whether a run's end is one statement, atomic without a transaction: a stateless run's
+    (one DELETE) without a webhook to queue, where nothing else waits for it or the backend
+    asks in the same statement."""
+    return f.delete_thread and f.webhook is None and (not shared or codec.chains_inserts)
+
+
+async def _finish(db: Db, f: RunFinish, worker_id: str, shared: bool) -> bool:
     stamp = iso()
     if f.delete_thread:
-        # the thread row first (its runs go by ON DELETE CASCADE): the lock order
-        await db.execute("DELETE FROM threads WHERE thread_id = ?", (f.thread_id,))
+        waited = await _delete_temporary(db, f, shared)
         await _outbox(db, f, stamp, worker_id)
-        return
+        return waited
     await _lock_thread(db, f.thread_id)
-    if f.delete_run:
-        await db.execute("DELETE FROM runs WHERE run_id = ?", (f.run_id,))
-    else:
-        await db.execute(
-            "UPDATE runs SET status = ?, result = ?, updated_at = ? WHERE run_id = ?",
-            (f.status, f.result, db.ts(stamp), f.run_id),
-        )
+    waited = await _end_run(db, f, stamp, shared)
     # the thread stays busy while another run is in flight: checked in the UPDATE itself,
     # a new statement after the lock (the rule above), which saves a round trip
     await db.execute(
@@ -225,6 +271,7 @@ async def _finish(db: Db, f: RunFinish, worker_id: str) -> None:
          db.json(f.thread_error), db.ts(stamp), db.ts(stamp), f.thread_id),
     )  # fmt: skip
     await _outbox(db, f, stamp, worker_id)
+    return waited
 
 
 async def _release_thread(db: Db, thread_id: str, stamp: str) -> None:
@@ -261,6 +308,18 @@ async def _cancel_pending(db: Db, run_id: str, delete: bool, result: bytes) -> b
         )
     await _release_thread(db, thread_id, stamp)
     return True
+
+
+async def _mark_waited(db: Db, run_id: str) -> Any:
+    """Flag an in-flight run as waited for elsewhere, and read its (status, result). The run's
+    end locks its row too, so either the flag is set first and the end sees it, or the end
+    comes first and the status read here is terminal."""
+    marked = await db.one(
+        "UPDATE runs SET waited_elsewhere = TRUE"
+        " WHERE run_id = ? AND status IN ('pending', 'running') RETURNING status, result",
+        (run_id,),
+    )
+    return marked or await db.one("SELECT status, result FROM runs WHERE run_id = ?", (run_id,))
 
 
 async def _runs(db: Db, where: str, args: list[Any]) -> list[Run]:
@@ -313,9 +372,10 @@ class RunTables(Flows):
             None if thread is None else _thread_row(self.codec, thread, patch, self.default_ttl),
         )
         options = {"claim": claim, "reject_if_busy": reject_if_busy, "worker_id": self.worker_id,
-                   "thread_metadata": thread_metadata,
+                   "thread_metadata": thread_metadata, "shared": self.shared,
                    "assistant": assistant if self.shared else None}  # fmt: skip
-        one_statement = in_one_statement(self.codec, rows[1])  # atomic alone: no transaction
+        # A single statement is atomic alone: it needs no transaction around it.
+        one_statement = in_one_statement(self.codec, rows[1])
         run_in, flow = (self._read, _create_with_thread) if one_statement else (self._flow, _create)
         try:
             claimed = await run_in(flow, run, rows, options)
@@ -349,11 +409,15 @@ class RunTables(Flows):
         where += " ORDER BY created_at DESC, run_id DESC LIMIT ? OFFSET ?"
         return await self._read(_runs, where, [*args, limit, offset])
 
-    async def finish_run(self, finish: RunFinish) -> None:
-        if finish.delete_thread and finish.webhook is None:  # one DELETE: atomic alone
-            await self._read(_finish, finish, self.worker_id)
-        else:
-            await self._flow(_finish, finish, self.worker_id)
+    async def finish_run(self, finish: RunFinish) -> bool:
+        run_in = self._read if _ends_alone(self.codec, finish, self.shared) else self._flow
+        return await run_in(_finish, finish, self.worker_id, self.shared)
+
+    async def mark_waited(self, run_id: str) -> tuple[str, bytes | None] | None:
+        if not self.shared:
+            return await self.get_run_result(run_id)
+        row = await self._flow(_mark_waited, run_id)
+        return (row[0], None if row[1] is None else bytes(row[1])) if row else None
 
     async def inflight_runs(self, thread_id: str) -> list[Run]:
         where = "WHERE thread_id = ? AND status IN ('pending', 'running') ORDER BY due, run_id"
