@@ -429,6 +429,26 @@ async def test_create_run_on_a_missing_or_taken_thread(storage: Storage, tempora
     assert await storage.get_run_thread(again["run_id"]) is None
 
 
+async def test_a_kept_thread_with_an_id_made_for_its_run(storage: Storage) -> None:
+    """`fresh_thread` (the server made the id; nothing can be stored under it): the kept thread
+    and its run are created together (by one statement where the backend chains inserts),
+    the run claimed and the thread busy with its metadata and ttl; the run's end keeps both."""
+    thread = make_thread()
+    run = make_run(thread["thread_id"])
+    assert await storage.create_run(run, thread, claim=True, fresh_thread=True)
+    got = await storage.get_thread(thread["thread_id"])
+    assert got is not None and got["status"] == "busy" and got["metadata"] == {"graph_id": "g"}
+    stored = await storage.get_run(thread["thread_id"], run["run_id"])
+    assert stored is not None and stored["status"] == "running"
+    with pytest.raises(errors.Conflict):
+        await storage.create_run(make_run(thread["thread_id"]), thread, claim=True,
+                                 fresh_thread=True)  # fmt: skip
+    await storage.finish_run(finish(run))
+    assert await storage.get_run_result(run["run_id"]) == ("success", b'{"x":2}')
+    got = await storage.get_thread(thread["thread_id"])
+    assert got is not None and got["status"] == "idle" and got["values"] == {"x": 2}
+
+
 # ------------------------------------------------------------------ the assistant of a run
 
 

@@ -176,6 +176,7 @@ class RunEngine:
         if assistant is None:
             raise errors.NotFound("Thread or assistant not found.")
         run_id, now = uuid7(), iso()
+        fresh_thread = thread_id is None  # its id is made here: nothing can exist under it
         after = body.get("after_seconds")
         created_at = iso(_timestamp(now) + after) if after else now
         thread_id, existing, new_thread = await self._thread_for(
@@ -208,6 +209,7 @@ class RunEngine:
                     else None
                 ),
                 assistant=assistant,
+                fresh_thread=fresh_thread,
             )
         except BaseException:
             if queue is not None:
@@ -272,6 +274,7 @@ class RunEngine:
         reject_if_busy: bool = False,
         thread_metadata: dict[str, Any] | None = None,
         assistant: Assistant | None = None,
+        fresh_thread: bool = False,
     ) -> asyncio.Future[bytes]:
         worker = self.worker
         reserved = worker.reserve()
@@ -284,6 +287,7 @@ class RunEngine:
                 reject_if_busy=reject_if_busy,
                 thread_metadata=thread_metadata,
                 assistant=assistant,
+                fresh_thread=fresh_thread,
             )
         except BaseException:
             self.bus.forget(run["run_id"], done)

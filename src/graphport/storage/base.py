@@ -480,11 +480,14 @@ class Storage(abc.ABC):
         reject_if_busy: bool = False,
         thread_metadata: dict[str, Any] | None = None,
         assistant: Assistant | None = None,
+        fresh_thread: bool = False,
     ) -> bool:
         """Insert `run` (creating `thread` first when given, with `default_ttl` unless it is
         temporary) in one transaction; the thread becomes busy and `thread_metadata` is merged
         into its metadata. NotFound if `thread` is None and the thread does not exist,
-        Conflict if `thread` is given and exists.
+        Conflict if `thread` is given and exists. A new kept thread starts with no state: the
+        checkpoints a deleted thread of that id may have left are deleted, unless its id is
+        `fresh_thread` (made by the server for this run, so nothing can be stored under it).
 
         `assistant` is the one the run was built from (by `assistant_for_run`). Where other
         processes share the database, the run is inserted only if that is still the

@@ -78,7 +78,7 @@ def _run_row(codec: Codec, run: Run) -> tuple[Any, ...]:
     )
 
 
-async def _insert_thread(db: Db, row: tuple[Any, ...]) -> bool:
+async def _insert_thread(db: Db, row: tuple[Any, ...], fresh: bool) -> bool:
     """Insert a run's new thread; False if the id is taken. A new row is invisible to others
     until commit: it is as good as locked."""
     inserted = await db.count(
@@ -87,7 +87,8 @@ async def _insert_thread(db: Db, row: tuple[Any, ...]) -> bool:
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (thread_id) DO NOTHING",
         row,
     )
-    if inserted and not row[4]:  # a kept new thread has no state, whatever a deletion left
+    # a kept new thread has no state, whatever a deletion left (a `fresh` id has none)
+    if inserted and not row[4] and not fresh:
         await db.delete_checkpoints(row[0])
     return bool(inserted)
 
@@ -110,10 +111,11 @@ _TYPED_THREAD = (
 )
 
 
-def in_one_statement(codec: Any, thread_row: tuple[Any, ...] | None) -> bool:
+def in_one_statement(codec: Any, thread_row: tuple[Any, ...] | None, fresh: bool) -> bool:
     """Whether a run is created by one statement, atomic without a transaction: a run that
-    brings its temporary thread (a stateless run), on a backend that chains inserts."""
-    return bool(thread_row is not None and thread_row[4] and codec.chains_inserts)
+    brings its thread, temporary or with an id made for it (a stateless run, kept or not), on
+    a backend that chains inserts."""
+    return bool(thread_row is not None and (thread_row[4] or fresh) and codec.chains_inserts)
 
 
 def _run_values(run: Run, run_row: tuple[Any, ...], due: float, claimed: bool,
@@ -139,7 +141,7 @@ async def _create(db: Db, run: Run, rows: tuple[Any, Any], options: dict[str, An
     thread_id, due = run["thread_id"], due_of(run)
     metadata: dict[str, Any] | None = None
     if thread_row is not None:
-        inserted = await _insert_thread(db, thread_row)
+        inserted = await _insert_thread(db, thread_row, options["fresh_thread"])
         check_run_thread(thread_id, creating=True, exists=not inserted)
         busy = False
     else:
@@ -363,6 +365,7 @@ class RunTables(Flows):
         reject_if_busy: bool = False,
         thread_metadata: dict[str, Any] | None = None,
         assistant: Assistant | None = None,
+        fresh_thread: bool = False,
     ) -> bool:
         # encoded here, before the transaction: the run's input is the heaviest part of taking
         # it in, and SQLite's transaction runs on its one connection thread
@@ -373,9 +376,10 @@ class RunTables(Flows):
         )
         options = {"claim": claim, "reject_if_busy": reject_if_busy, "worker_id": self.worker_id,
                    "thread_metadata": thread_metadata, "shared": self.shared,
+                   "fresh_thread": fresh_thread,
                    "assistant": assistant if self.shared else None}  # fmt: skip
         # A single statement is atomic alone: it needs no transaction around it.
-        one_statement = in_one_statement(self.codec, rows[1])
+        one_statement = in_one_statement(self.codec, rows[1], fresh_thread)
         run_in, flow = (self._read, _create_with_thread) if one_statement else (self._flow, _create)
         try:
             claimed = await run_in(flow, run, rows, options)
