@@ -10,7 +10,8 @@ Several processes on one file (`shared`) take turns through a lock file (`<file>
 `flock`) around each transaction: a process waiting for the database then sleeps in the kernel
 and wakes the moment the other commits. Left to SQLite's busy handler, it would poll with
 sleeps of 1 ms and more, and two processes spent most of their time waiting out those sleeps
-(issue 15, goal 2: the second process added little).
+(issue 15, goal 2: the second process added little). The WAL is copied into the database
+file by a thread of its own (wal.py), not inside a commit.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any, TypeVar
 
 from graphport.storage.db import run_now
 from graphport.storage.sqlite.db import SqliteDb
+from graphport.storage.sqlite.wal import WalCheckpointer
 from graphport.storage.tables.flows import Flow, Flows
 
 T = TypeVar("T")
@@ -59,12 +61,19 @@ class Connection(threading.Thread):
             if self.shared
             else None
         )
+        wal: WalCheckpointer | None = None
+        pause = threading.Lock()  # held for each batch; the WAL checkpointer takes it to copy
+        if self.path != ":memory:":
+            conn.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer's work (wal.py)
+            wal = WalCheckpointer(self.path, pause, lock)
+            wal.start()
         self.ready.set()
         get, get_nowait = self.queue.get, self.queue.get_nowait
         while True:
             item = get()
             if item is None:
                 break
+            pause.acquire()
             if lock is not None:  # what arrives meanwhile joins this batch
                 fcntl.flock(lock, fcntl.LOCK_EX)  # waits without holding the GIL
             batch = [item]
@@ -82,6 +91,15 @@ class Connection(threading.Thread):
             finally:
                 if lock is not None:
                     fcntl.flock(lock, fcntl.LOCK_UN)
+                pause.release()
+            if wal is not None:
+                if wal.is_alive():
+                    wal.written.set()
+                else:  # it failed: SQLite checkpoints in the commits again
+                    conn.execute("PRAGMA wal_autocheckpoint=1000")
+                    wal = None
+        if wal is not None:
+            wal.stop()  # before the last connection closes: that close checkpoints the rest
         conn.close()
         if lock is not None:
             os.close(lock)
