@@ -312,6 +312,14 @@ async def _cancel_pending(db: Db, run_id: str, delete: bool, result: bytes) -> b
     return True
 
 
+_RESULT_OF = "SELECT status, result FROM runs WHERE run_id = ?"
+
+
+def _result(row: Any) -> tuple[str, bytes | None] | None:
+    """A run's (status, result body) from its row, None for no row."""
+    return (row[0], None if row[1] is None else bytes(row[1])) if row else None
+
+
 async def _mark_waited(db: Db, run_id: str) -> Any:
     """Flag an in-flight run as waited for elsewhere, and read its (status, result). The run's
     end locks its row too, so either the flag is set first and the end sees it, or the end
@@ -321,7 +329,7 @@ async def _mark_waited(db: Db, run_id: str) -> Any:
         " WHERE run_id = ? AND status IN ('pending', 'running') RETURNING status, result",
         (run_id,),
     )
-    return marked or await db.one("SELECT status, result FROM runs WHERE run_id = ?", (run_id,))
+    return marked or await db.one(_RESULT_OF, (run_id,))
 
 
 async def _runs(db: Db, where: str, args: list[Any]) -> list[Run]:
@@ -399,9 +407,7 @@ class RunTables(Flows):
         return str(row[0]) if row else None
 
     async def get_run_result(self, run_id: str) -> tuple[str, bytes | None] | None:
-        sql = "SELECT status, result FROM runs WHERE run_id = ?"
-        row = await self._read(_one, sql, (run_id,))
-        return (row[0], None if row[1] is None else bytes(row[1])) if row else None
+        return _result(await self._read(_one, _RESULT_OF, (run_id,)))
 
     async def list_runs(
         self, thread_id: str, *, limit: int, offset: int, status: str | None
@@ -420,8 +426,7 @@ class RunTables(Flows):
     async def mark_waited(self, run_id: str) -> tuple[str, bytes | None] | None:
         if not self.shared:
             return await self.get_run_result(run_id)
-        row = await self._flow(_mark_waited, run_id)
-        return (row[0], None if row[1] is None else bytes(row[1])) if row else None
+        return _result(await self._flow(_mark_waited, run_id))
 
     async def inflight_runs(self, thread_id: str) -> list[Run]:
         where = "WHERE thread_id = ? AND status IN ('pending', 'running') ORDER BY due, run_id"
