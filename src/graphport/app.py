@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from graphport import errors, tracing, ui
+from graphport import errors, gc_tuning, tracing, ui
 from graphport.access_log import AccessLog
 from graphport.api import route_table
 from graphport.api.responses import error_response
@@ -197,6 +197,7 @@ def _lifespan(
         )
         keep_alive = asyncio.create_task(worker.keep_alive()) if storage.shared else None
         _log_start(settings, graphs, storage, bus)
+        gc_tuning.settle_after_startup()
         try:
             yield
         finally:
