@@ -89,8 +89,9 @@ def test_workers_share_the_port_and_replace_a_killed_one(database: str, tmp_path
             lambda: _two_live(database), what="two live processes", describe=serve_log
         )
         wait_until(lambda: httpx.get(url + "/ok").status_code == 200, ignore=(httpx.HTTPError,))
-        if SPREADS_CONNECTIONS:  # each process accepts on a socket of its own (listening.py)
-            assert _listening_sockets(port) == 2
+        if SPREADS_CONNECTIONS:  # each process accepts on a socket of its own (listening.py),
+            # once its start-up is over (its heartbeat is stored earlier, so not yet at once)
+            wait_until(lambda: _listening_sockets(port) == 2, what="a socket per process")
 
         async def scenario() -> None:
             client = get_client(url=url)
